@@ -1,0 +1,3 @@
+//! Shared TUF test vectors (placeholder being written).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
