@@ -19,7 +19,9 @@ fn main() -> ExitCode {
             print_help();
             Ok(())
         }
-        Some(other) => Err(anyhow::anyhow!("unknown task `{other}` (try `cargo xtask help`)")),
+        Some(other) => Err(anyhow::anyhow!(
+            "unknown task `{other}` (try `cargo xtask help`)"
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,139 @@
+//! Property tests: exact JSON round trips of public keys, and canonical JSON's independence
+//! from the layout of the JSON text it was parsed from.
+
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+use serde_json::{Map, Value};
+use tuf_crypto::{PublicKey, canonical};
+
+/// JSON scalars, without floating-point numbers (canonical JSON has none).
+fn json_leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+    ]
+}
+
+/// Arbitrary float-free JSON values.
+fn json_value() -> impl Strategy<Value = Value> {
+    json_leaf().prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(".{0,8}", inner, 0..6)
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+/// Objects of arbitrary fields, none of them named like one in `reserved`.
+fn extra_fields(reserved: &'static [&'static str]) -> impl Strategy<Value = Map<String, Value>> {
+    prop::collection::btree_map(".{0,10}", json_value(), 0..5).prop_map(move |map| {
+        map.into_iter()
+            .filter(|(name, _)| !reserved.contains(&name.as_str()))
+            .collect()
+    })
+}
+
+/// Key objects in the securesystemslib form with arbitrary unknown fields.
+fn key_object() -> impl Strategy<Value = Value> {
+    (
+        prop_oneof![Just("ed25519".to_owned()), Just("rsa".to_owned()), ".{0,8}"],
+        prop_oneof![
+            Just("ed25519".to_owned()),
+            Just("rsassa-pss-sha256".to_owned()),
+            ".{0,8}"
+        ],
+        ".{0,70}",
+        extra_fields(&["public"]),
+        extra_fields(&["keytype", "scheme", "keyval"]),
+    )
+        .prop_map(|(keytype, scheme, public, mut keyval, mut object)| {
+            keyval.insert("public".into(), Value::String(public));
+            object.insert("keytype".into(), Value::String(keytype));
+            object.insert("scheme".into(), Value::String(scheme));
+            object.insert("keyval".into(), Value::Object(keyval));
+            Value::Object(object)
+        })
+}
+
+/// Writes `value` as JSON text with object members in reverse order and `space` between
+/// tokens: a different text for the same JSON value.
+fn write_reordered(value: &Value, space: &str, out: &mut String) {
+    match value {
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push_str(space);
+                write_reordered(item, space, out);
+            }
+            out.push_str(space);
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (index, (name, item)) in map.iter().rev().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push_str(space);
+                out.push_str(&Value::String(name.clone()).to_string());
+                out.push_str(space);
+                out.push(':');
+                out.push_str(space);
+                write_reordered(item, space, out);
+            }
+            out.push_str(space);
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        // Failing cases are kept in tests/proptest.regressions.
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn public_key_json_round_trip_is_exact(object in key_object()) {
+        let key = PublicKey::from_value(object.clone()).unwrap();
+        prop_assert_eq!(key.to_value(), object.clone());
+        prop_assert_eq!(serde_json::to_value(&key).unwrap(), object.clone());
+
+        let text = serde_json::to_string(&key).unwrap();
+        let again: PublicKey = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(&again, &key);
+        prop_assert_eq!(again.to_value(), object);
+        prop_assert_eq!(again.key_id(), key.key_id());
+
+        let pretty: PublicKey =
+            serde_json::from_str(&serde_json::to_string_pretty(&key).unwrap()).unwrap();
+        prop_assert_eq!(pretty, key);
+    }
+
+    #[test]
+    fn canonical_form_ignores_layout(value in json_value()) {
+        let expected = canonical::to_vec(&value).unwrap();
+        let compact: Value = serde_json::from_str(&serde_json::to_string(&value).unwrap()).unwrap();
+        let pretty: Value =
+            serde_json::from_str(&serde_json::to_string_pretty(&value).unwrap()).unwrap();
+        prop_assert_eq!(&canonical::to_vec(&compact).unwrap(), &expected);
+        prop_assert_eq!(&canonical::to_vec(&pretty).unwrap(), &expected);
+        for space in ["", " ", "\n\t ", "\r\n"] {
+            let mut text = String::new();
+            write_reordered(&value, space, &mut text);
+            let reordered: Value = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(&canonical::to_vec(&reordered).unwrap(), &expected);
+        }
+        // (The canonical bytes are not always JSON serde_json reads back: like securesystemslib,
+        // they hold control characters unescaped.)
+    }
+}

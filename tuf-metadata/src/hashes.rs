@@ -1,0 +1,115 @@
+//! Hashes and lengths of files (spec section 4.4 "HASHES", 4.5/4.6 "METAFILES", 4.5 "TARGETS").
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+
+use crate::Error;
+use crate::fields::{as_int, as_object, as_string};
+
+/// Digests of a file, by algorithm name, each lower-case hex. Never empty once parsed.
+pub type Hashes = BTreeMap<String, String>;
+
+/// The hash algorithms this crate can compute. python-tuf accepts any name `hashlib` knows;
+/// metadata naming another algorithm still parses, and verifying against it fails with
+/// [`Error::UnsupportedHash`], as in python-tuf.
+pub const SUPPORTED_HASH_ALGORITHMS: [&str; 4] = ["sha224", "sha256", "sha384", "sha512"];
+
+/// Lower-case hex digest of `data` with `algorithm`.
+///
+/// ```
+/// let digest = tuf_metadata::hashes::digest_hex("sha256", b"").unwrap();
+/// assert_eq!(digest, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+/// ```
+///
+/// # Errors
+/// [`Error::UnsupportedHash`] for an algorithm outside [`SUPPORTED_HASH_ALGORITHMS`].
+pub fn digest_hex(algorithm: &str, data: &[u8]) -> Result<String, Error> {
+    Ok(match algorithm {
+        "sha224" => hex::encode(Sha224::digest(data)),
+        "sha256" => hex::encode(Sha256::digest(data)),
+        "sha384" => hex::encode(Sha384::digest(data)),
+        "sha512" => hex::encode(Sha512::digest(data)),
+        other => {
+            return Err(Error::UnsupportedHash {
+                algorithm: other.to_owned(),
+            });
+        }
+    })
+}
+
+/// Computes [`Hashes`] of `data` for each of `algorithms`.
+///
+/// # Errors
+/// [`Error::UnsupportedHash`] for an unknown algorithm.
+pub fn compute(data: &[u8], algorithms: &[&str]) -> Result<Hashes, Error> {
+    algorithms
+        .iter()
+        .map(|a| Ok(((*a).to_owned(), digest_hex(a, data)?)))
+        .collect()
+}
+
+/// Checks `data` against an expected length and every listed hash, length first.
+///
+/// As in python-tuf, every listed algorithm must be computable and match: an unknown algorithm
+/// fails the check even when another listed hash matches.
+///
+/// # Errors
+/// [`Error::LengthMismatch`], [`Error::UnsupportedHash`] or [`Error::HashMismatch`].
+pub fn verify(data: &[u8], length: Option<u64>, hashes: Option<&Hashes>) -> Result<(), Error> {
+    if let Some(expected) = length {
+        let found = data.len() as u64;
+        if found != expected {
+            return Err(Error::LengthMismatch { expected, found });
+        }
+    }
+    for (algorithm, expected) in hashes.into_iter().flatten() {
+        let found = digest_hex(algorithm, data)?;
+        if !found.eq_ignore_ascii_case(expected) {
+            return Err(Error::HashMismatch {
+                algorithm: algorithm.clone(),
+                expected: expected.clone(),
+                found,
+            });
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn parse_hashes(value: Value, path: &str) -> Result<Hashes, Error> {
+    let map: Map<String, Value> = as_object(value, || path.to_owned())?;
+    if map.is_empty() {
+        return Err(Error::Hashes {
+            path: path.to_owned(),
+            reason: "hashes must not be empty".to_owned(),
+        });
+    }
+    map.into_iter()
+        .map(|(algorithm, digest)| {
+            let digest =
+                as_string(digest, || format!("{path}.{algorithm}")).map_err(|_| Error::Hashes {
+                    path: path.to_owned(),
+                    reason: format!("the {algorithm} digest must be a string"),
+                })?;
+            Ok((algorithm, digest))
+        })
+        .collect()
+}
+
+pub(crate) fn parse_length(value: &Value, path: &str) -> Result<u64, Error> {
+    let length = as_int(value, || path.to_owned())?;
+    u64::try_from(length).map_err(|_| Error::Length {
+        path: path.to_owned(),
+        value: length,
+    })
+}
+
+pub(crate) fn hashes_value(hashes: &Hashes) -> Value {
+    Value::Object(
+        hashes
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}

@@ -1,0 +1,324 @@
+//! The metadata envelope `{"signed": ..., "signatures": [...]}` (spec section 4.2).
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use tuf_crypto::{Signer, canonical};
+
+use crate::fields::{Fields, as_array};
+use crate::threshold::{Delegator, VerificationResult};
+use crate::{Error, Expires, Signature, SpecVersion};
+
+/// The `signed` part of a role's metadata: [`crate::Root`], [`crate::Timestamp`],
+/// [`crate::Snapshot`] or [`crate::Targets`].
+pub trait Signed: Sized {
+    /// The `_type` value of this role.
+    const TYPE: &'static str;
+
+    /// Reads and validates the `signed` object.
+    ///
+    /// # Errors
+    /// The first problem found, naming its field.
+    fn from_value(value: Value) -> Result<Self, Error>;
+
+    /// The JSON form, unrecognised fields included.
+    fn to_value(&self) -> Value;
+
+    /// The metadata version.
+    fn version(&self) -> u64;
+
+    /// The expiry time.
+    fn expires(&self) -> Expires;
+
+    /// The specification version.
+    fn spec_version(&self) -> &SpecVersion;
+}
+
+/// Signed metadata of one role.
+///
+/// Parsed from untrusted bytes with [`Metadata::from_bytes`]. The canonical form of `signed`
+/// *as received* (unrecognised fields included) is kept, and signatures are checked against
+/// it, never against a re-serialised struct. Mutating through [`Metadata::signed_mut`] drops
+/// it; the canonical form is then computed from the struct.
+///
+/// ```
+/// use tuf_metadata::{Expires, Metadata, Signed, Targets};
+/// let expires: Expires = "2030-01-01T00:00:00Z".parse().unwrap();
+/// let metadata = Metadata::new(Targets::new(expires));
+/// let bytes = metadata.to_bytes();
+/// let parsed = Metadata::<Targets>::from_bytes(&bytes).unwrap();
+/// assert_eq!(parsed.signed().version(), 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Metadata<T> {
+    signed: T,
+    signatures: Vec<Signature>,
+    unrecognized_fields: Map<String, Value>,
+    received_canonical: Option<Vec<u8>>,
+}
+
+impl<T: Signed> Metadata<T> {
+    /// Unsigned metadata around `signed`.
+    pub fn new(signed: T) -> Self {
+        Metadata {
+            signed,
+            signatures: Vec::new(),
+            unrecognized_fields: Map::new(),
+            received_canonical: None,
+        }
+    }
+
+    /// Parses metadata from untrusted bytes. The caller bounds the length of `bytes`.
+    ///
+    /// # Errors
+    /// [`Error::Json`] for bytes that are not JSON, [`Error::DuplicateSignature`] for two
+    /// signatures by one key id, [`Error::CanonicalJson`] when `signed` has no canonical form,
+    /// or the first problem in `signed`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let json_error = |e: serde_json::Error| Error::Json {
+            reason: e.to_string(),
+        };
+        // The envelope's members as raw text, so that `signed` is canonicalised from the
+        // bytes as received (python-tuf: `encode_canonical(json.loads(...)["signed"])`), with
+        // no number lost to an intermediate type. Duplicate members: the last wins, as in
+        // Python's `json.loads`.
+        let envelope: BTreeMap<String, &RawValue> =
+            serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+                // Well-formed JSON, but not an object.
+                serde_json::error::Category::Data => Error::InvalidField {
+                    path: "(top level)".to_owned(),
+                    reason: "metadata must be a JSON object".to_owned(),
+                },
+                _ => json_error(e),
+            })?;
+        let mut rest = Map::new();
+        let mut signed_text = None;
+        for (name, raw) in envelope {
+            if name == "signed" {
+                signed_text = Some(raw);
+            } else {
+                rest.insert(name, serde_json::from_str(raw.get()).map_err(json_error)?);
+            }
+        }
+        let mut fields = Fields::new(Value::Object(rest), String::new())?;
+        let signed_text = signed_text.ok_or(Error::MissingField {
+            path: "(top level)".to_owned(),
+            field: "signed",
+        })?;
+        let signatures = parse_signatures(fields.take("signatures")?)?;
+        let signed_value: Value = serde_json::from_str(signed_text.get()).map_err(json_error)?;
+        Self::check_type(&signed_value)?;
+        let received_canonical = match canonical::from_json_text(signed_text.get().as_bytes()) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                // A float where an integer belongs is better reported as that field's error.
+                T::from_value(signed_value)?;
+                return Err(error.into());
+            }
+        };
+        let signed = T::from_value(signed_value)?;
+        Ok(Metadata {
+            signed,
+            signatures,
+            unrecognized_fields: fields.rest(),
+            received_canonical: Some(received_canonical),
+        })
+    }
+
+    /// Checks `_type` before anything else, for the clearest error on a mixed-up file.
+    fn check_type(signed: &Value) -> Result<(), Error> {
+        match signed.get("_type").and_then(Value::as_str) {
+            Some(found) if found != T::TYPE => Err(Error::Type {
+                expected: T::TYPE,
+                found: found.to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Parses metadata from an already parsed JSON value. Prefer [`Metadata::from_bytes`] for
+    /// received metadata: a `Value` has lost the integer `-0` and integers beyond 64 bits, so
+    /// the canonical form computed here can differ from the reference's in those corners.
+    ///
+    /// # Errors
+    /// As [`Metadata::from_bytes`].
+    pub fn from_value(value: Value) -> Result<Self, Error> {
+        let mut fields = Fields::new(value, String::new())?;
+        let signed_value = fields.take("signed")?;
+        let signatures_value = fields.take("signatures")?;
+        let signatures = parse_signatures(signatures_value)?;
+        Self::check_type(&signed_value)?;
+        let received_canonical = match canonical::to_vec(&signed_value) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                // A float where an integer belongs is better reported as that field's error.
+                T::from_value(signed_value)?;
+                return Err(error.into());
+            }
+        };
+        let signed = T::from_value(signed_value)?;
+        Ok(Metadata {
+            signed,
+            signatures,
+            unrecognized_fields: fields.rest(),
+            received_canonical: Some(received_canonical),
+        })
+    }
+
+    /// The `signed` part.
+    pub fn signed(&self) -> &T {
+        &self.signed
+    }
+
+    /// The `signed` part, for editing. Existing signatures no longer match after an edit:
+    /// sign again.
+    pub fn signed_mut(&mut self) -> &mut T {
+        self.received_canonical = None;
+        &mut self.signed
+    }
+
+    /// Takes the `signed` part out.
+    pub fn into_signed(self) -> T {
+        self.signed
+    }
+
+    /// The signatures, in order.
+    pub fn signatures(&self) -> &[Signature] {
+        &self.signatures
+    }
+
+    /// Removes every signature.
+    pub fn clear_signatures(&mut self) {
+        self.signatures.clear();
+    }
+
+    /// Adds `signature`, replacing any signature by the same key id.
+    pub fn add_signature(&mut self, signature: Signature) {
+        match self
+            .signatures
+            .iter_mut()
+            .find(|s| s.keyid == signature.keyid)
+        {
+            Some(existing) => *existing = signature,
+            None => self.signatures.push(signature),
+        }
+    }
+
+    /// Unrecognised top-level fields of the envelope.
+    pub fn unrecognized_fields(&self) -> &Map<String, Value> {
+        &self.unrecognized_fields
+    }
+
+    /// The bytes signatures are made over: the canonical JSON of `signed` as received, or of
+    /// the struct once edited or when built locally.
+    ///
+    /// # Errors
+    /// [`Error::CanonicalJson`] if an unrecognised field holds a float.
+    pub fn signed_bytes(&self) -> Result<Cow<'_, [u8]>, Error> {
+        match &self.received_canonical {
+            Some(bytes) => Ok(Cow::Borrowed(bytes)),
+            None => Ok(Cow::Owned(canonical::to_vec(&self.signed.to_value())?)),
+        }
+    }
+
+    /// Signs with `signer` and adds the signature (replacing one by the same key id). Uses
+    /// [`Signer::try_sign`]; the key id recorded is [`Signer::key_id`].
+    ///
+    /// # Errors
+    /// [`Error::Signing`] if the signer fails, [`Error::CanonicalJson`] as
+    /// [`Metadata::signed_bytes`].
+    pub fn sign(&mut self, signer: &dyn Signer) -> Result<Signature, Error> {
+        let payload = self.signed_bytes()?;
+        let raw = signer.try_sign(&payload).map_err(Error::Signing)?;
+        let signature = Signature::new(signer.key_id(), hex::encode(raw));
+        self.add_signature(signature.clone());
+        Ok(signature)
+    }
+
+    /// The JSON form of the whole envelope.
+    pub fn to_value(&self) -> Value {
+        let mut map = self.unrecognized_fields.clone();
+        map.insert("signed".to_owned(), self.signed.to_value());
+        map.insert(
+            "signatures".to_owned(),
+            Value::Array(self.signatures.iter().map(Signature::to_value).collect()),
+        );
+        Value::Object(map)
+    }
+
+    /// The envelope as python-tuf writes it by default: sorted keys, one-space indentation.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1024);
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+        // Writing a `Value` to memory cannot fail: its keys are strings and numbers finite.
+        if serde::Serialize::serialize(&self.to_value(), &mut serializer).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+impl<D: Signed + Delegator> Metadata<D> {
+    /// Which of the keys `self` trusts for `role` signed `delegate`, without judging the
+    /// threshold.
+    ///
+    /// # Errors
+    /// [`Error::UnknownDelegate`] if `self` does not delegate to `role`,
+    /// [`Error::CanonicalJson`] as [`Metadata::signed_bytes`].
+    pub fn delegate_verification<T: Signed>(
+        &self,
+        role: &str,
+        delegate: &Metadata<T>,
+    ) -> Result<VerificationResult, Error> {
+        let keys = self
+            .signed
+            .role_keys(role)
+            .ok_or_else(|| Error::UnknownDelegate {
+                delegator: D::TYPE.to_owned(),
+                role: role.to_owned(),
+            })?;
+        let payload = delegate.signed_bytes()?;
+        Ok(keys.verify(&payload, delegate.signatures()))
+    }
+
+    /// Verifies that `delegate` is signed by a threshold of the distinct keys `self` trusts for
+    /// `role` (spec sections 5.3.4, 5.4.3, 5.5.3, 5.6.3).
+    ///
+    /// # Errors
+    /// [`Error::ThresholdNotMet`] with the keys that did and did not sign, or as
+    /// [`Metadata::delegate_verification`].
+    pub fn verify_delegate<T: Signed>(
+        &self,
+        role: &str,
+        delegate: &Metadata<T>,
+    ) -> Result<VerificationResult, Error> {
+        let result = self.delegate_verification(role, delegate)?;
+        if result.verified() {
+            Ok(result)
+        } else {
+            Err(Error::ThresholdNotMet {
+                role: role.to_owned(),
+                result: Box::new(result),
+            })
+        }
+    }
+}
+
+fn parse_signatures(value: Value) -> Result<Vec<Signature>, Error> {
+    let items = as_array(value, || "signatures".to_owned())?;
+    let mut seen = BTreeSet::new();
+    let mut signatures = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let signature = Signature::from_value(item, format!("signatures[{index}]"))?;
+        if !seen.insert(signature.keyid.clone()) {
+            return Err(Error::DuplicateSignature {
+                keyid: signature.keyid,
+            });
+        }
+        signatures.push(signature);
+    }
+    Ok(signatures)
+}

@@ -1,0 +1,96 @@
+//! Threshold signature verification of a delegate by its delegator (spec sections 5.3.4,
+//! 5.3.5, 5.4.3, 5.5.3, 5.6.3 and 5.6.7.2): root → root, root → top-level roles,
+//! targets → delegated targets roles.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tuf_crypto::KeyId;
+
+use crate::Signature;
+use crate::keys::Keys;
+
+/// The keys a delegator trusts for one role, and its threshold.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleKeys<'a> {
+    /// Authorised key ids, as listed.
+    pub keyids: &'a [KeyId],
+    /// Required number of distinct signing keys.
+    pub threshold: u64,
+    /// The delegator's key table.
+    pub keys: &'a Keys,
+}
+
+/// A role that delegates trust to other roles: root, or targets metadata with delegations.
+pub trait Delegator {
+    /// The keys and threshold trusted for `role`, or `None` if this metadata does not
+    /// delegate to `role`.
+    fn role_keys(&self, role: &str) -> Option<RoleKeys<'_>>;
+}
+
+/// Which authorised keys signed, and which did not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationResult {
+    /// The threshold to reach.
+    pub threshold: u64,
+    /// Authorised key ids with a valid signature.
+    pub signed: BTreeSet<KeyId>,
+    /// Authorised key ids without a valid signature (absent, invalid, or a key this crate
+    /// cannot use).
+    pub unsigned: BTreeSet<KeyId>,
+    /// Number of distinct keys among `signed`, by key material.
+    distinct_signers: u64,
+}
+
+impl VerificationResult {
+    /// Whether the threshold is met by distinct keys.
+    pub fn verified(&self) -> bool {
+        self.distinct_signers >= self.threshold
+    }
+
+    /// How many distinct keys signed. A key listed under two key ids counts once, so a
+    /// delegator that lists one key twice cannot be satisfied by one signature used twice
+    /// (stricter than python-tuf, which counts key ids).
+    pub fn distinct_signers(&self) -> u64 {
+        self.distinct_signers
+    }
+}
+
+impl RoleKeys<'_> {
+    /// Checks `signatures` over `payload` (the canonical bytes of `signed`) against these keys.
+    ///
+    /// Each authorised key id is counted at most once however often it is listed; a listed key
+    /// id absent from the key table, a key of an unsupported scheme, and an invalid signature
+    /// all leave the key unsigned. Signatures by unauthorised keys are ignored.
+    pub fn verify(&self, payload: &[u8], signatures: &[Signature]) -> VerificationResult {
+        let by_keyid: BTreeMap<&KeyId, &Signature> =
+            signatures.iter().map(|s| (&s.keyid, s)).collect();
+        let mut signed = BTreeSet::new();
+        let mut unsigned = BTreeSet::new();
+        let mut key_contents = BTreeSet::new();
+        for keyid in self.keyids {
+            if signed.contains(keyid) || unsigned.contains(keyid) {
+                continue;
+            }
+            let verified = match (self.keys.get(keyid), by_keyid.get(keyid)) {
+                (Some(key), Some(signature)) => {
+                    key.verify_hex(payload, &signature.sig).is_ok() && {
+                        key_contents.insert(key.key_id());
+                        true
+                    }
+                }
+                _ => false,
+            };
+            if verified {
+                signed.insert(keyid.clone());
+            } else {
+                unsigned.insert(keyid.clone());
+            }
+        }
+        VerificationResult {
+            threshold: self.threshold,
+            signed,
+            unsigned,
+            distinct_signers: key_contents.len() as u64,
+        }
+    }
+}

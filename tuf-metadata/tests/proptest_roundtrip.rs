@@ -1,0 +1,392 @@
+//! Property tests: parse → serialise → parse is the identity for every metadata type, and the
+//! signed bytes do not depend on key order or whitespace of the received JSON.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use tuf_crypto::{KeyId, PublicKey};
+use tuf_metadata::{
+    DelegatedRole, Delegations, Expires, Keys, MetaFile, Metadata, Role, Root, Signature, Signed,
+    Snapshot, SpecVersion, SuccinctRoles, TOP_LEVEL_ROLE_NAMES, TargetFile, Targets, Timestamp,
+};
+
+fn json_leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    json_leaf().prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(".{0,8}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Unrecognised fields, named so they cannot collide with a known field.
+fn unknown() -> impl Strategy<Value = Map<String, Value>> {
+    prop::collection::btree_map("x-[a-zé😀]{0,6}", json_value(), 0..3)
+        .prop_map(|m| m.into_iter().collect())
+}
+
+fn expires() -> impl Strategy<Value = Expires> {
+    (-62_135_596_800i64..253_402_300_799).prop_map(|s| Expires::from_unix_seconds(s).unwrap())
+}
+
+fn spec_version() -> impl Strategy<Value = SpecVersion> {
+    prop_oneof![Just("1.0"), Just("1.0.31"), Just("1.0.34"), Just("1.2.3")]
+        .prop_map(|s| s.parse().unwrap())
+}
+
+fn keyid() -> impl Strategy<Value = KeyId> {
+    "[0-9a-f]{1,64}|.{1,10}".prop_map(KeyId::new)
+}
+
+fn public_key() -> impl Strategy<Value = PublicKey> {
+    (
+        prop_oneof![
+            Just("ed25519"),
+            Just("ecdsa"),
+            Just("rsa"),
+            Just("unknown-type")
+        ],
+        prop_oneof![
+            Just("ed25519"),
+            Just("ecdsa-sha2-nistp256"),
+            Just("rsassa-pss-sha256"),
+            Just("x")
+        ],
+        ".{0,40}",
+        unknown(),
+        unknown(),
+    )
+        .prop_map(|(keytype, scheme, public, top, keyval)| {
+            let mut keyval_obj = keyval;
+            keyval_obj.insert("public".into(), Value::String(public));
+            let mut obj = top;
+            obj.insert("keytype".into(), json!(keytype));
+            obj.insert("scheme".into(), json!(scheme));
+            obj.insert("keyval".into(), Value::Object(keyval_obj));
+            PublicKey::from_value(Value::Object(obj)).unwrap()
+        })
+}
+
+fn keys() -> impl Strategy<Value = Keys> {
+    prop::collection::btree_map(keyid(), public_key(), 0..3)
+}
+
+fn unique_keyids() -> impl Strategy<Value = Vec<KeyId>> {
+    prop::collection::btree_set(keyid(), 0..4).prop_map(|s| s.into_iter().collect())
+}
+
+fn role() -> impl Strategy<Value = Role> {
+    (unique_keyids(), 1u64..5, unknown()).prop_map(|(keyids, threshold, unrecognized_fields)| {
+        Role {
+            keyids,
+            threshold,
+            unrecognized_fields,
+        }
+    })
+}
+
+fn hashes() -> impl Strategy<Value = BTreeMap<String, String>> {
+    prop::collection::btree_map("sha256|sha512|[a-z0-9-]{1,8}", "[0-9a-f]{0,64}", 1..3)
+}
+
+fn metafile() -> impl Strategy<Value = MetaFile> {
+    (
+        1u64..1 << 40,
+        prop::option::of(0u64..1 << 40),
+        prop::option::of(hashes()),
+        unknown(),
+    )
+        .prop_map(|(version, length, hashes, unrecognized_fields)| MetaFile {
+            version,
+            length,
+            hashes,
+            unrecognized_fields,
+        })
+}
+
+fn root() -> impl Strategy<Value = Root> {
+    (
+        spec_version(),
+        1u64..u64::from(u32::MAX),
+        expires(),
+        prop::option::of(any::<bool>()),
+        keys(),
+        prop::collection::vec(role(), 4),
+        unknown(),
+    )
+        .prop_map(
+            |(
+                spec_version,
+                version,
+                expires,
+                consistent_snapshot,
+                keys,
+                roles,
+                unrecognized_fields,
+            )| Root {
+                spec_version,
+                version,
+                expires,
+                consistent_snapshot,
+                keys,
+                roles: TOP_LEVEL_ROLE_NAMES
+                    .iter()
+                    .map(|n| (*n).to_owned())
+                    .zip(roles)
+                    .collect(),
+                unrecognized_fields,
+            },
+        )
+}
+
+fn timestamp() -> impl Strategy<Value = Timestamp> {
+    (
+        spec_version(),
+        1u64..1 << 50,
+        expires(),
+        metafile(),
+        unknown(),
+    )
+        .prop_map(
+            |(spec_version, version, expires, snapshot_meta, unrecognized_fields)| Timestamp {
+                spec_version,
+                version,
+                expires,
+                snapshot_meta,
+                other_meta: Map::new(),
+                unrecognized_fields,
+            },
+        )
+}
+
+fn snapshot() -> impl Strategy<Value = Snapshot> {
+    (
+        spec_version(),
+        1u64..1 << 50,
+        expires(),
+        prop::collection::btree_map("[a-z/]{1,10}\\.json", metafile(), 0..4),
+        unknown(),
+    )
+        .prop_map(
+            |(spec_version, version, expires, meta, unrecognized_fields)| Snapshot {
+                spec_version,
+                version,
+                expires,
+                meta,
+                unrecognized_fields,
+            },
+        )
+}
+
+fn target_file() -> impl Strategy<Value = TargetFile> {
+    (
+        0u64..1 << 50,
+        hashes(),
+        prop::option::of(unknown()),
+        unknown(),
+    )
+        .prop_map(|(length, hashes, custom, unrecognized_fields)| TargetFile {
+            length,
+            hashes,
+            custom,
+            unrecognized_fields,
+        })
+}
+
+fn delegated_role() -> impl Strategy<Value = DelegatedRole> {
+    (
+        "[a-z][a-z0-9/-]{0,10}",
+        unique_keyids(),
+        1u64..4,
+        any::<bool>(),
+        prop_oneof![
+            prop::collection::vec(".{0,10}", 0..3).prop_map(|p| (Some(p), None)),
+            prop::collection::vec("[0-9a-f]{0,4}", 0..3).prop_map(|p| (None, Some(p))),
+        ],
+        unknown(),
+    )
+        .prop_map(
+            |(
+                name,
+                keyids,
+                threshold,
+                terminating,
+                (paths, path_hash_prefixes),
+                unrecognized_fields,
+            )| {
+                DelegatedRole {
+                    name: format!("d-{name}"),
+                    keyids,
+                    threshold,
+                    terminating,
+                    paths,
+                    path_hash_prefixes,
+                    unrecognized_fields,
+                }
+            },
+        )
+}
+
+fn delegations() -> impl Strategy<Value = Delegations> {
+    let roles = prop::collection::vec(delegated_role(), 0..4).prop_map(|roles| {
+        // Names must be unique.
+        let mut seen = std::collections::BTreeSet::new();
+        roles
+            .into_iter()
+            .filter(|r| seen.insert(r.name.clone()))
+            .collect::<Vec<_>>()
+    });
+    let succinct = (unique_keyids(), 1u64..4, 1u8..=32, ".{0,8}", unknown()).prop_map(
+        |(keyids, threshold, bit_length, name_prefix, unrecognized_fields)| SuccinctRoles {
+            keyids,
+            threshold,
+            bit_length,
+            name_prefix,
+            unrecognized_fields,
+        },
+    );
+    (
+        keys(),
+        prop_oneof![
+            roles.prop_map(|r| (Some(r), None)),
+            succinct.prop_map(|s| (None, Some(s)))
+        ],
+        unknown(),
+    )
+        .prop_map(
+            |(keys, (roles, succinct_roles), unrecognized_fields)| Delegations {
+                keys,
+                roles,
+                succinct_roles,
+                unrecognized_fields,
+            },
+        )
+}
+
+fn targets() -> impl Strategy<Value = Targets> {
+    (
+        spec_version(),
+        1u64..1 << 50,
+        expires(),
+        prop::collection::btree_map(".{0,16}", target_file(), 0..4),
+        prop::option::of(delegations()),
+        unknown(),
+    )
+        .prop_map(
+            |(spec_version, version, expires, targets, delegations, unrecognized_fields)| Targets {
+                spec_version,
+                version,
+                expires,
+                targets,
+                delegations,
+                unrecognized_fields,
+            },
+        )
+}
+
+fn signatures() -> impl Strategy<Value = Vec<Signature>> {
+    prop::collection::btree_map(keyid(), ("[0-9a-f]{0,16}", unknown()), 0..3).prop_map(|m| {
+        m.into_iter()
+            .map(|(keyid, (sig, unrecognized_fields))| Signature {
+                keyid,
+                sig,
+                unrecognized_fields,
+            })
+            .collect()
+    })
+}
+
+/// parse(serialise(m)) == m, serialise is a fixed point, and the signed bytes of the parsed
+/// document equal those of the original, whatever the formatting of the received JSON.
+fn check_round_trip<T: Signed + std::fmt::Debug + PartialEq + Clone>(
+    signed: T,
+    sigs: Vec<Signature>,
+) -> Result<(), TestCaseError> {
+    let mut metadata = Metadata::new(signed.clone());
+    for s in sigs {
+        metadata.add_signature(s);
+    }
+    let bytes = metadata.to_bytes();
+    let parsed =
+        Metadata::<T>::from_bytes(&bytes).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+    prop_assert_eq!(parsed.signed(), &signed);
+    prop_assert_eq!(parsed.signatures(), metadata.signatures());
+    prop_assert_eq!(parsed.to_bytes(), bytes.clone());
+    let expected = metadata.signed_bytes().unwrap().into_owned();
+    prop_assert_eq!(
+        parsed.signed_bytes().unwrap().into_owned(),
+        expected.clone()
+    );
+    // Compact, differently formatted input gives the same signed bytes.
+    let compact = serde_json::to_vec(&metadata.to_value()).unwrap();
+    let reparsed = Metadata::<T>::from_bytes(&compact).unwrap();
+    prop_assert_eq!(reparsed.signed_bytes().unwrap().into_owned(), expected);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn root_round_trip(signed in root(), sigs in signatures()) {
+        check_round_trip(signed, sigs)?;
+    }
+
+    #[test]
+    fn timestamp_round_trip(signed in timestamp(), sigs in signatures()) {
+        check_round_trip(signed, sigs)?;
+    }
+
+    #[test]
+    fn snapshot_round_trip(signed in snapshot(), sigs in signatures()) {
+        check_round_trip(signed, sigs)?;
+    }
+
+    #[test]
+    fn targets_round_trip(signed in targets(), sigs in signatures()) {
+        check_round_trip(signed, sigs)?;
+    }
+
+    #[test]
+    fn expires_round_trip(e in expires()) {
+        let text = e.to_string();
+        prop_assert_eq!(text.parse::<Expires>().unwrap(), e);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let _ = Metadata::<Root>::from_bytes(&bytes);
+        let _ = Metadata::<Targets>::from_bytes(&bytes);
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(signed in json_value()) {
+        let doc = json!({"signed": signed, "signatures": []});
+        let bytes = serde_json::to_vec(&doc).unwrap();
+        let _ = Metadata::<Root>::from_bytes(&bytes);
+        let _ = Metadata::<Timestamp>::from_bytes(&bytes);
+        let _ = Metadata::<Snapshot>::from_bytes(&bytes);
+        let _ = Metadata::<Targets>::from_bytes(&bytes);
+    }
+
+    #[test]
+    fn glob_star_never_crosses_slash(a in "[a-z]{0,5}", b in "[a-z]{0,5}") {
+        let path = format!("{a}/{b}");
+        prop_assert!(!tuf_metadata::path_pattern::matches("*", &path));
+        prop_assert!(tuf_metadata::path_pattern::matches("*/*", &path));
+    }
+}
