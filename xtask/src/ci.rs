@@ -4,7 +4,8 @@
 //! It installs what it needs itself (cargo-deny from crates.io when missing); the Python
 //! reference implementation is installed into `target/pyref` by the tests that use it.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 
@@ -34,15 +35,60 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         "cargo deny",
         cargo(&["deny", "--locked", "check", "bans", "licenses", "sources"]),
     )?;
-    step(
-        "tests (unit, integration, doc)",
-        cargo(&["test", "--workspace", "--all-targets", "--locked"]),
-    )?;
-    step(
-        "doc tests",
-        cargo(&["test", "--workspace", "--doc", "--locked"]),
-    )?;
+    let totals = tests(cargo(&["test", "--workspace", "--locked"]))?;
+    // One closing line over every test binary and doc-test run, so the summary is not the
+    // last crate's alone.
+    println!(
+        "summary: {} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
+    if totals.failed > 0 || !totals.success {
+        bail!("tests failed");
+    }
     Ok(())
+}
+
+#[derive(Debug, Default)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+    success: bool,
+}
+
+/// Runs cargo test, echoing its output, and adds up its `test result:` lines.
+fn tests(mut command: Command) -> anyhow::Result<Totals> {
+    eprintln!("==> tests (unit, integration, property, doc): {command:?}");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("could not start cargo test")?;
+    let mut totals = Totals::default();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("reading cargo test output")?;
+            println!("{line}");
+            if let Some(rest) = line.trim().strip_prefix("test result: ") {
+                totals.passed += count(rest, "passed");
+                totals.failed += count(rest, "failed");
+                totals.ignored += count(rest, "ignored");
+            }
+        }
+    }
+    totals.success = child.wait().context("waiting for cargo test")?.success();
+    Ok(totals)
+}
+
+/// The number before `word` in a `test result:` line (`ok. 5 passed; 0 failed; ...`).
+fn count(line: &str, word: &str) -> u64 {
+    line.split(';')
+        .filter_map(|part| {
+            let mut words = part.split_whitespace().rev();
+            (words.next() == Some(word))
+                .then(|| words.next().and_then(|n| n.parse::<u64>().ok()))
+                .flatten()
+        })
+        .sum()
 }
 
 fn cargo(args: &[&str]) -> Command {
@@ -79,4 +125,19 @@ fn ensure_cargo_deny() -> anyhow::Result<()> {
             CARGO_DENY_VERSION,
         ]),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_a_result_line() {
+        let line =
+            "ok. 5 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s";
+        assert_eq!(count(line, "passed"), 5);
+        assert_eq!(count(line, "failed"), 2);
+        assert_eq!(count(line, "ignored"), 1);
+        assert_eq!(count("FAILED. 0 passed; 3 failed;", "failed"), 3);
+    }
 }
