@@ -59,3 +59,22 @@ pub(crate) fn fields(
         ("expires", Value::String(expires.to_string())),
     ]
 }
+
+/// Implements the [`crate::Signed`] accessors for a role struct with `version`, `expires` and
+/// `spec_version` fields.
+macro_rules! signed_accessors {
+    () => {
+        fn version(&self) -> u64 {
+            self.version
+        }
+
+        fn expires(&self) -> $crate::Expires {
+            self.expires
+        }
+
+        fn spec_version(&self) -> &$crate::SpecVersion {
+            &self.spec_version
+        }
+    };
+}
+pub(crate) use signed_accessors;

@@ -77,6 +77,130 @@ pub fn verify(data: &[u8], length: Option<u64>, hashes: Option<&Hashes>) -> Resu
     Ok(())
 }
 
+/// Incremental check of data against a length and every listed hash, for data read in pieces
+/// (a large cached target, a download streamed to disk).
+///
+/// ```
+/// use tuf_metadata::hashes::{self, StreamVerifier};
+/// let expected = hashes::compute(b"hello world", &["sha256", "sha512"]).unwrap();
+/// let mut verifier = StreamVerifier::new(Some(11), &expected).unwrap();
+/// verifier.update(b"hello ");
+/// verifier.update(b"world");
+/// verifier.finish().unwrap();
+/// ```
+#[derive(Debug)]
+pub struct StreamVerifier {
+    length: Option<u64>,
+    seen: u64,
+    digests: Vec<(String, String, Box<DigestState>)>,
+}
+
+#[derive(Debug)]
+enum DigestState {
+    Sha224(Sha224),
+    Sha256(Sha256),
+    Sha384(Sha384),
+    Sha512(Sha512),
+}
+
+impl DigestState {
+    fn new(algorithm: &str) -> Result<Self, Error> {
+        Ok(match algorithm {
+            "sha224" => DigestState::Sha224(Sha224::new()),
+            "sha256" => DigestState::Sha256(Sha256::new()),
+            "sha384" => DigestState::Sha384(Sha384::new()),
+            "sha512" => DigestState::Sha512(Sha512::new()),
+            other => {
+                return Err(Error::UnsupportedHash {
+                    algorithm: other.to_owned(),
+                });
+            }
+        })
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            DigestState::Sha224(d) => d.update(data),
+            DigestState::Sha256(d) => d.update(data),
+            DigestState::Sha384(d) => d.update(data),
+            DigestState::Sha512(d) => d.update(data),
+        }
+    }
+
+    fn finish(self) -> String {
+        match self {
+            DigestState::Sha224(d) => hex::encode(d.finalize()),
+            DigestState::Sha256(d) => hex::encode(d.finalize()),
+            DigestState::Sha384(d) => hex::encode(d.finalize()),
+            DigestState::Sha512(d) => hex::encode(d.finalize()),
+        }
+    }
+}
+
+impl StreamVerifier {
+    /// Starts checking against `length` (if listed) and every one of `hashes`.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedHash`] if a listed algorithm cannot be computed (as in [`verify`],
+    /// an unknown algorithm fails the check).
+    pub fn new(length: Option<u64>, hashes: &Hashes) -> Result<Self, Error> {
+        let digests = hashes
+            .iter()
+            .map(|(algorithm, expected)| {
+                Ok((
+                    algorithm.clone(),
+                    expected.clone(),
+                    Box::new(DigestState::new(algorithm)?),
+                ))
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(StreamVerifier {
+            length,
+            seen: 0,
+            digests,
+        })
+    }
+
+    /// Feeds the next piece of data.
+    pub fn update(&mut self, data: &[u8]) {
+        self.seen = self.seen.saturating_add(data.len() as u64);
+        for (_, _, state) in &mut self.digests {
+            state.update(data);
+        }
+    }
+
+    /// Whether more data than the listed length has been fed already.
+    pub fn exceeded(&self) -> bool {
+        self.length.is_some_and(|l| self.seen > l)
+    }
+
+    /// Checks the length, then each hash.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] or [`Error::HashMismatch`].
+    pub fn finish(self) -> Result<(), Error> {
+        if let Some(expected) = self.length {
+            if self.seen != expected {
+                return Err(Error::LengthMismatch {
+                    expected,
+                    found: self.seen,
+                });
+            }
+        }
+        for (algorithm, expected, state) in self.digests {
+            let found = state.finish();
+            if !found.eq_ignore_ascii_case(&expected) {
+                return Err(Error::HashMismatch {
+                    algorithm,
+                    expected,
+                    found,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn parse_hashes(value: Value, path: &str) -> Result<Hashes, Error> {
     let map: Map<String, Value> = as_object(value, || path.to_owned())?;
     if map.is_empty() {

@@ -102,15 +102,34 @@ impl<T: Signed> Metadata<T> {
                 rest.insert(name, serde_json::from_str(raw.get()).map_err(json_error)?);
             }
         }
-        let mut fields = Fields::new(Value::Object(rest), String::new())?;
+        let fields = Fields::new(Value::Object(rest), String::new())?;
         let signed_text = signed_text.ok_or(Error::MissingField {
             path: "(top level)".to_owned(),
             field: "signed",
         })?;
-        let signatures = parse_signatures(fields.take("signatures")?)?;
         let signed_value: Value = serde_json::from_str(signed_text.get()).map_err(json_error)?;
-        Self::check_type(&signed_value)?;
-        let received_canonical = match canonical::from_json_text(signed_text.get().as_bytes()) {
+        let canonical = canonical::from_json_text(signed_text.get().as_bytes());
+        Self::assemble(fields, signed_value, canonical)
+    }
+
+    /// Builds received metadata from the envelope's other fields, the `signed` value and the
+    /// canonical form of `signed` as received.
+    fn assemble(
+        mut fields: Fields,
+        signed_value: Value,
+        canonical: Result<Vec<u8>, canonical::CanonicalJsonError>,
+    ) -> Result<Self, Error> {
+        let signatures = parse_signatures(fields.take("signatures")?)?;
+        // Check the type before anything else, for the clearest error on a mixed-up file.
+        if let Some(found) = signed_value.get("_type").and_then(Value::as_str) {
+            if found != T::TYPE {
+                return Err(Error::Type {
+                    expected: T::TYPE,
+                    found: found.to_owned(),
+                });
+            }
+        }
+        let received_canonical = match canonical {
             Ok(bytes) => bytes,
             Err(error) => {
                 // A float where an integer belongs is better reported as that field's error.
@@ -125,17 +144,6 @@ impl<T: Signed> Metadata<T> {
             unrecognized_fields: fields.rest(),
             received_canonical: Some(received_canonical),
         })
-    }
-
-    /// Checks `_type` before anything else, for the clearest error on a mixed-up file.
-    fn check_type(signed: &Value) -> Result<(), Error> {
-        match signed.get("_type").and_then(Value::as_str) {
-            Some(found) if found != T::TYPE => Err(Error::Type {
-                expected: T::TYPE,
-                found: found.to_owned(),
-            }),
-            _ => Ok(()),
-        }
     }
 
     /// Parses metadata from an already parsed JSON value. Prefer [`Metadata::from_bytes`] for
@@ -147,24 +155,8 @@ impl<T: Signed> Metadata<T> {
     pub fn from_value(value: Value) -> Result<Self, Error> {
         let mut fields = Fields::new(value, String::new())?;
         let signed_value = fields.take("signed")?;
-        let signatures_value = fields.take("signatures")?;
-        let signatures = parse_signatures(signatures_value)?;
-        Self::check_type(&signed_value)?;
-        let received_canonical = match canonical::to_vec(&signed_value) {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                // A float where an integer belongs is better reported as that field's error.
-                T::from_value(signed_value)?;
-                return Err(error.into());
-            }
-        };
-        let signed = T::from_value(signed_value)?;
-        Ok(Metadata {
-            signed,
-            signatures,
-            unrecognized_fields: fields.rest(),
-            received_canonical: Some(received_canonical),
-        })
+        let canonical = canonical::to_vec(&signed_value);
+        Self::assemble(fields, signed_value, canonical)
     }
 
     /// The `signed` part.

@@ -67,13 +67,7 @@ impl Root {
     /// # Errors
     /// [`Error::UnknownDelegate`] if `role` is not a top-level role.
     pub fn add_key(&mut self, role: &str, key: PublicKey) -> Result<KeyId, Error> {
-        let entry = self
-            .roles
-            .get_mut(role)
-            .ok_or_else(|| Error::UnknownDelegate {
-                delegator: "root".to_owned(),
-                role: role.to_owned(),
-            })?;
+        let entry = self.role_mut(role)?;
         let keyid = key.key_id();
         if !entry.keyids.contains(&keyid) {
             entry.keyids.push(keyid.clone());
@@ -87,18 +81,23 @@ impl Root {
     /// # Errors
     /// [`Error::UnknownDelegate`] if `role` is not a top-level role.
     pub fn revoke_key(&mut self, role: &str, keyid: &KeyId) -> Result<(), Error> {
-        let entry = self
-            .roles
-            .get_mut(role)
-            .ok_or_else(|| Error::UnknownDelegate {
-                delegator: "root".to_owned(),
-                role: role.to_owned(),
-            })?;
+        let entry = self.role_mut(role)?;
         entry.keyids.retain(|k| k != keyid);
         if !self.roles.values().any(|r| r.keyids.contains(keyid)) {
             self.keys.remove(keyid);
         }
         Ok(())
+    }
+}
+
+impl Root {
+    fn role_mut(&mut self, role: &str) -> Result<&mut Role, Error> {
+        self.roles
+            .get_mut(role)
+            .ok_or_else(|| Error::UnknownDelegate {
+                delegator: "root".to_owned(),
+                role: role.to_owned(),
+            })
     }
 }
 
@@ -176,15 +175,5 @@ impl Signed for Root {
         object_with(&self.unrecognized_fields, known)
     }
 
-    fn version(&self) -> u64 {
-        self.version
-    }
-
-    fn expires(&self) -> Expires {
-        self.expires
-    }
-
-    fn spec_version(&self) -> &SpecVersion {
-        &self.spec_version
-    }
+    common::signed_accessors!();
 }

@@ -83,15 +83,5 @@ impl Signed for Snapshot {
         object_with(&self.unrecognized_fields, known)
     }
 
-    fn version(&self) -> u64 {
-        self.version
-    }
-
-    fn expires(&self) -> Expires {
-        self.expires
-    }
-
-    fn spec_version(&self) -> &SpecVersion {
-        &self.spec_version
-    }
+    common::signed_accessors!();
 }
