@@ -1,0 +1,294 @@
+//! The local metadata directory and target-directory writes.
+//!
+//! The layout is the one of the client contract (`CLIENT-CLI.md`): one file per trusted role,
+//! `<quote(role)>.json`, holding exactly the bytes received from the repository, and no other
+//! `*.json` file at the top of the directory. Every write goes to a temporary file in the same
+//! directory (never named `*.json`), is flushed to disk, renamed over the final name and the
+//! directory is flushed too: a crash leaves either the old file or the new one, never half a
+//! file.
+//!
+//! Several processes may share one metadata directory; [`MetadataCache::lock`] serialises them
+//! with an advisory lock on `.lock` in that directory.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Why a cache operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CacheError {
+    /// Reading, writing, renaming or removing `path` failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// Taking the lock on `path` failed.
+    #[error("locking {}: {source}", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file at `path` is larger than the caller's cap.
+    #[error("{} is larger than {max_length} bytes", path.display())]
+    TooLarge {
+        /// The file concerned.
+        path: PathBuf,
+        /// The cap.
+        max_length: u64,
+    },
+}
+
+fn io_err(path: &Path) -> impl Fn(io::Error) -> CacheError + '_ {
+    move |source| CacheError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Percent-encodes `name` like Python's `urllib.parse.quote(name, safe="")`: every byte of its
+/// UTF-8 except `A-Z a-z 0-9 _ . - ~` becomes `%XX` (upper-case hex), `/` included.
+pub fn quote(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for &b in name.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(hex_digit(b >> 4));
+            out.push(hex_digit(b & 0x0f));
+        }
+    }
+    out
+}
+
+fn hex_digit(nibble: u8) -> char {
+    char::from(
+        b"0123456789ABCDEF"
+            .get(usize::from(nibble))
+            .copied()
+            .unwrap_or(b'0'),
+    )
+}
+
+/// The name of the lock file at the top of the metadata directory (not `*.json`).
+const LOCK_FILE: &str = ".lock";
+
+/// Distinguishes the temporary files of one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn next_temp_id() -> String {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
+}
+
+/// The metadata directory of one repository.
+#[derive(Debug, Clone)]
+pub struct MetadataCache {
+    dir: PathBuf,
+}
+
+/// Holds the exclusive lock of a [`MetadataCache`] until dropped.
+#[derive(Debug)]
+#[must_use = "the lock is released when the guard is dropped"]
+pub struct CacheLock {
+    file: File,
+}
+
+impl Drop for CacheLock {
+    fn drop(&mut self) {
+        // Closing the file releases the lock anyway; unlocking first makes it explicit.
+        let _ = fs4::FileExt::unlock(&self.file);
+    }
+}
+
+impl MetadataCache {
+    /// The cache in `dir`, creating the directory (and its parents) if needed.
+    ///
+    /// # Errors
+    /// [`CacheError::Io`] if the directory cannot be created.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, CacheError> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        Ok(Self { dir })
+    }
+
+    /// The metadata directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file of `role`: `<quote(role)>.json`.
+    fn role_path(&self, role: &str) -> PathBuf {
+        self.dir.join(format!("{}.json", quote(role)))
+    }
+
+    /// Takes the exclusive advisory lock of the directory (on its `.lock` file), blocking until
+    /// it is available. Processes that share the directory must hold it while they read and
+    /// write metadata; it is released when the guard drops.
+    ///
+    /// # Errors
+    /// [`CacheError::Lock`] if the lock file cannot be opened or locked.
+    pub fn lock(&self) -> Result<CacheLock, CacheError> {
+        let path = self.dir.join(LOCK_FILE);
+        let lock_err = |source| CacheError::Lock {
+            path: path.clone(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(lock_err)?;
+        fs4::FileExt::lock(&file).map_err(lock_err)?;
+        Ok(CacheLock { file })
+    }
+
+    /// The bytes stored for `role`, or `None` if there are none.
+    ///
+    /// # Errors
+    /// [`CacheError::TooLarge`] if the file is larger than `max_length` (it is not read whole),
+    /// [`CacheError::Io`] if it cannot be read.
+    pub fn load(&self, role: &str, max_length: u64) -> Result<Option<Vec<u8>>, CacheError> {
+        let path = self.role_path(role);
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        let too_large = || CacheError::TooLarge {
+            path: path.clone(),
+            max_length,
+        };
+        let len = file.metadata().map_err(io_err(&path))?.len();
+        if len > max_length {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        // The file may have grown since: read at most one byte past the cap.
+        file.take(max_length.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(io_err(&path))?;
+        if bytes.len() as u64 > max_length {
+            return Err(too_large());
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Atomically replaces the bytes of `role`: a temporary file `.tmp-<quoted role>-<pid>-<n>`
+    /// in the same directory is written and flushed, renamed over `<quote(role)>.json`, and the
+    /// directory is flushed. On error the temporary file is removed and the old file is intact.
+    ///
+    /// # Errors
+    /// [`CacheError::Io`] if any step fails.
+    pub fn store(&self, role: &str, bytes: &[u8]) -> Result<(), CacheError> {
+        let quoted = quote(role);
+        // Keep the temporary name well below NAME_MAX even for long role names (quote() output
+        // is ASCII, so any byte index is a char boundary).
+        let short = quoted.get(..quoted.len().min(64)).unwrap_or_default();
+        let temp = self.dir.join(format!(".tmp-{short}-{}", next_temp_id()));
+        write_atomically(&self.dir, &temp, &self.role_path(role), bytes)
+    }
+
+    /// Removes the file of `role`; a missing file is not an error.
+    ///
+    /// # Errors
+    /// [`CacheError::Io`] if the file exists and cannot be removed.
+    pub fn remove(&self, role: &str) -> Result<(), CacheError> {
+        let path = self.role_path(role);
+        match fs::remove_file(&path) {
+            Ok(()) => sync_dir(&self.dir),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+}
+
+/// Writes verified target bytes to `target_dir/file_name` atomically, returning the final path.
+///
+/// The updater passes `quote(target path)` as `file_name`, so each target path maps to exactly
+/// one file directly in the target directory, with no subdirectories (python-tuf's ngclient
+/// names its downloads the same way). The bytes go to a temporary file
+/// `.tmp-<pid>-<n>+partial` in `target_dir` (so the rename is atomic; `+` never appears in a
+/// [`quote`]d name, so it cannot collide with a target), which is flushed, renamed over the
+/// final name, and the directory flushed. On every error path the temporary file is removed,
+/// and an earlier file of the same name is left untouched.
+///
+/// `target_dir` is not created. `file_name` must be a single path component other than `.`
+/// and `..`.
+///
+/// # Errors
+/// [`CacheError::Io`] if `file_name` is not a plain file name or any step fails.
+pub fn persist_target(
+    target_dir: &Path,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<PathBuf, CacheError> {
+    let plain = !file_name.is_empty()
+        && file_name != "."
+        && file_name != ".."
+        && !file_name.contains(['/', '\\', '\0']);
+    if !plain {
+        return Err(CacheError::Io {
+            path: target_dir.join(file_name),
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{file_name:?} is not a plain file name"),
+            ),
+        });
+    }
+    let final_path = target_dir.join(file_name);
+    let temp = target_dir.join(format!(".tmp-{}+partial", next_temp_id()));
+    write_atomically(target_dir, &temp, &final_path, bytes)?;
+    Ok(final_path)
+}
+
+/// Writes `bytes` to the new file `temp`, flushes it, renames it to `final_path` and flushes
+/// `dir`. Removes `temp` if anything before the rename fails.
+fn write_atomically(
+    dir: &Path,
+    temp: &Path,
+    final_path: &Path,
+    bytes: &[u8],
+) -> Result<(), CacheError> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(temp)
+        .map_err(io_err(temp))?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_err(temp));
+    drop(file);
+    let renamed = written.and_then(|()| fs::rename(temp, final_path).map_err(io_err(final_path)));
+    if let Err(e) = renamed {
+        let _ = fs::remove_file(temp);
+        return Err(e);
+    }
+    sync_dir(dir)
+}
+
+/// Flushes a directory's entries (the rename) to disk. Only possible on Unix; elsewhere a
+/// no-op.
+fn sync_dir(dir: &Path) -> Result<(), CacheError> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(dir))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}

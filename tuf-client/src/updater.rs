@@ -1,0 +1,473 @@
+//! The updater: the I/O shell around [`TrustedMetadata`] (spec section 5).
+//!
+//! It fetches each file with a length cap, hands the bytes to the sans-I/O core, and only
+//! after the core accepts them persists them, exactly as received, to the metadata cache. The
+//! order of operations follows python-tuf's `ngclient.Updater`, which this mirrors:
+//!
+//! 1. root chain: `N+1.root.json`, `N+2.root.json`, ... until a 404 or
+//!    `max_root_rotations` (5.3);
+//! 2. timestamp: the cached one is loaded first so the new one is checked for rollback against
+//!    it; an equal version keeps the old one (5.4);
+//! 3. snapshot: the cached one is reused when it is still the one timestamp lists (version,
+//!    length, hashes), else it is kept as intermediate metadata for rollback checks and a new
+//!    one is fetched (5.5);
+//! 4. targets and delegated roles: loaded on demand during the pre-order depth-first search for
+//!    a target (5.6, 5.6.7), each from the cache when it still matches snapshot, else fetched.
+//!
+//! Fast-forward recovery (5.3.11) falls out of this order: after a root rotation that replaces
+//! the timestamp or snapshot keys, the cached file no longer verifies, is not loaded, and so
+//! does not hold back the new, possibly lower, version.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tuf_metadata::hashes::StreamVerifier;
+use tuf_metadata::{Metadata, TargetFile, Targets};
+
+use crate::cache::{self, CacheError, MetadataCache};
+use crate::config::UpdaterConfig;
+use crate::error::Error;
+use crate::fetcher::{DefaultFetcher, FetchError, Fetcher, HttpConfig};
+use crate::trusted::{TrustError, TrustedMetadata};
+
+/// Builds an [`Updater`].
+pub struct UpdaterBuilder {
+    metadata_dir: PathBuf,
+    metadata_base_url: String,
+    target_dir: Option<PathBuf>,
+    target_base_url: Option<String>,
+    fetcher: Option<Box<dyn Fetcher>>,
+    config: UpdaterConfig,
+    reference_time: Option<i64>,
+}
+
+impl UpdaterBuilder {
+    /// Where downloaded targets are stored.
+    pub fn target_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.target_dir = Some(dir.into());
+        self
+    }
+
+    /// The base URL targets are downloaded from.
+    pub fn target_base_url(mut self, url: &str) -> Self {
+        self.target_base_url = Some(with_slash(url));
+        self
+    }
+
+    /// Fetches with `fetcher` instead of the default HTTP/`file://` fetcher.
+    pub fn fetcher(mut self, fetcher: Box<dyn Fetcher>) -> Self {
+        self.fetcher = Some(fetcher);
+        self
+    }
+
+    /// Limits other than python-tuf's defaults.
+    pub fn config(mut self, config: UpdaterConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Judges expiry at `unix_seconds` instead of the system clock (read once, at build).
+    pub fn reference_time(mut self, unix_seconds: i64) -> Self {
+        self.reference_time = Some(unix_seconds);
+        self
+    }
+
+    /// Loads the trusted root from the metadata directory (spec 5.2).
+    ///
+    /// # Errors
+    /// [`Error::NoTrustedRoot`] without a `root.json`, [`Error::Trust`] if it does not verify
+    /// against itself, [`Error::Cache`] or [`Error::Fetch`] for I/O setup failures.
+    pub fn build(self) -> Result<Updater, Error> {
+        let cache = MetadataCache::open(&self.metadata_dir)?;
+        let reference_time = self.reference_time.unwrap_or_else(now);
+        let fetcher = match self.fetcher {
+            Some(fetcher) => fetcher,
+            None => Box::new(DefaultFetcher::new(HttpConfig::default())?),
+        };
+        let root = {
+            let _lock = cache.lock()?;
+            cache.load("root", self.config.root_max_length)?
+        };
+        let root = root.ok_or_else(|| Error::NoTrustedRoot {
+            path: self.metadata_dir.join("root.json"),
+        })?;
+        let trusted = TrustedMetadata::new(&root, reference_time)?;
+        Ok(Updater {
+            metadata_base_url: self.metadata_base_url,
+            target_base_url: self.target_base_url,
+            target_dir: self.target_dir,
+            cache,
+            fetcher,
+            config: self.config,
+            trusted,
+        })
+    }
+}
+
+/// A TUF client for one repository: refreshes trusted metadata and downloads verified targets.
+///
+/// ```no_run
+/// # fn main() -> Result<(), tuf_client::Error> {
+/// // `tuf-client --metadata-dir md init root.json` (or `Updater::init`) stored the trusted root.
+/// let mut updater = tuf_client::Updater::builder("md", "https://example.org/metadata/")
+///     .target_dir("downloads")
+///     .target_base_url("https://example.org/targets/")
+///     .build()?;
+/// updater.refresh()?;
+/// let info = updater.get_target_info("app/v1.2.tar.gz")?;
+/// let path = match updater.find_cached_target(&info, "app/v1.2.tar.gz")? {
+///     Some(path) => path,
+///     None => updater.download_target(&info, "app/v1.2.tar.gz")?,
+/// };
+/// println!("verified target at {}", path.display());
+/// # Ok(())
+/// # }
+/// ```
+pub struct Updater {
+    metadata_base_url: String,
+    target_base_url: Option<String>,
+    target_dir: Option<PathBuf>,
+    cache: MetadataCache,
+    fetcher: Box<dyn Fetcher>,
+    config: UpdaterConfig,
+    trusted: TrustedMetadata,
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn with_slash(url: &str) -> String {
+    if url.ends_with('/') {
+        url.to_owned()
+    } else {
+        format!("{url}/")
+    }
+}
+
+impl Updater {
+    /// Starts building an updater over the metadata directory `metadata_dir` (which must hold
+    /// the trusted `root.json`) and the repository's metadata at `metadata_base_url`.
+    pub fn builder(metadata_dir: impl Into<PathBuf>, metadata_base_url: &str) -> UpdaterBuilder {
+        UpdaterBuilder {
+            metadata_dir: metadata_dir.into(),
+            metadata_base_url: with_slash(metadata_base_url),
+            target_dir: None,
+            target_base_url: None,
+            fetcher: None,
+            config: UpdaterConfig::default(),
+            reference_time: None,
+        }
+    }
+
+    /// Makes `root_bytes` the trusted root of `metadata_dir` (stored as `root.json`), after
+    /// checking that it parses and is signed by its own threshold (spec 5.2). No expiry check:
+    /// a client may start from a root that expired long ago and rotate forward.
+    ///
+    /// # Errors
+    /// [`Error::Trust`] if the root does not verify, [`Error::Cache`] if it cannot be stored.
+    pub fn init(metadata_dir: &Path, root_bytes: &[u8]) -> Result<(), Error> {
+        TrustedMetadata::new(root_bytes, now())?;
+        let cache = MetadataCache::open(metadata_dir)?;
+        let _lock = cache.lock()?;
+        cache.store("root", root_bytes)?;
+        Ok(())
+    }
+
+    /// The trusted metadata so far.
+    pub fn trusted(&self) -> &TrustedMetadata {
+        &self.trusted
+    }
+
+    /// The top-level client workflow: root chain, timestamp, snapshot, targets (spec 5.3-5.6).
+    /// The metadata directory is locked for the duration, so several processes can share it.
+    ///
+    /// # Errors
+    /// The first refusal or I/O failure; roles verified before it stay stored.
+    pub fn refresh(&mut self) -> Result<(), Error> {
+        let _lock = self.cache.lock()?;
+        self.load_root()?;
+        self.load_timestamp()?;
+        self.load_snapshot()?;
+        self.load_targets("targets", "root")?;
+        Ok(())
+    }
+
+    fn metadata_url(&self, role: &str, version: Option<u64>) -> String {
+        match version {
+            Some(v) => format!("{}{v}.{}.json", self.metadata_base_url, cache::quote(role)),
+            None => format!("{}{}.json", self.metadata_base_url, cache::quote(role)),
+        }
+    }
+
+    fn consistent_snapshot(&self) -> bool {
+        self.trusted
+            .root()
+            .signed()
+            .consistent_snapshot
+            .unwrap_or(false)
+    }
+
+    /// 5.3: fetch `N+1.root.json`, ... until not found, each checked by the core.
+    fn load_root(&mut self) -> Result<(), Error> {
+        let lower = self.trusted.root().signed().version.saturating_add(1);
+        let upper = lower.saturating_add(u64::from(self.config.max_root_rotations));
+        for version in lower..upper {
+            let url = self.metadata_url("root", Some(version));
+            let bytes = match self.fetcher.fetch(&url, self.config.root_max_length) {
+                Ok(bytes) => bytes,
+                Err(FetchError::NotFound { .. }) => break,
+                Err(error) => return Err(error.into()),
+            };
+            self.trusted.update_root(&bytes)?;
+            self.cache.store("root", &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// 5.4: the cached timestamp first (for rollback checks), then the new one.
+    fn load_timestamp(&mut self) -> Result<(), Error> {
+        if let Ok(Some(local)) = self
+            .cache
+            .load("timestamp", self.config.timestamp_max_length)
+        {
+            // A cached timestamp that is not valid as final metadata (expired, or signed by
+            // keys root no longer trusts) is simply not used as final.
+            let _ = self.trusted.update_timestamp(&local);
+        }
+        let url = self.metadata_url("timestamp", None);
+        let bytes = self.fetcher.fetch(&url, self.config.timestamp_max_length)?;
+        match self.trusted.update_timestamp(&bytes) {
+            Ok(_) => {}
+            // The same version again: keep the trusted one, store nothing.
+            Err(TrustError::EqualVersion { .. }) => return Ok(()),
+            Err(error) => return Err(error.into()),
+        }
+        self.cache.store("timestamp", &bytes)?;
+        Ok(())
+    }
+
+    /// 5.5: reuse the cached snapshot if it is still the one timestamp lists, else fetch.
+    fn load_snapshot(&mut self) -> Result<(), Error> {
+        let snapshot_meta = self
+            .trusted
+            .timestamp()
+            .map(|t| t.signed().snapshot_meta.clone())
+            .ok_or(TrustError::OutOfOrder {
+                step: "snapshot",
+                reason: "no trusted timestamp",
+            })?;
+        let max_length = snapshot_meta
+            .length
+            .unwrap_or(self.config.snapshot_max_length);
+        if let Ok(Some(local)) = self.cache.load("snapshot", max_length) {
+            // Loaded as trusted (no hash check) so that even a stale cached snapshot serves
+            // as intermediate metadata for the rollback checks of 5.5.5; reused only if it is
+            // final and still matches what timestamp lists.
+            if self.trusted.update_snapshot(&local, true).is_ok()
+                && snapshot_meta.verify_length_and_hashes(&local).is_ok()
+            {
+                return Ok(());
+            }
+        }
+        let version = self.consistent_snapshot().then_some(snapshot_meta.version);
+        let url = self.metadata_url("snapshot", version);
+        let bytes = self.fetcher.fetch(&url, max_length)?;
+        self.trusted.update_snapshot(&bytes, false)?;
+        self.cache.store("snapshot", &bytes)?;
+        Ok(())
+    }
+
+    /// 5.6: a targets role, verified against `delegator`; from the cache when it still matches
+    /// snapshot, else fetched. A role already loaded through another delegator is verified
+    /// again against this one.
+    fn load_targets(&mut self, role: &str, delegator: &str) -> Result<(), Error> {
+        if self.trusted.delegated_by(role, delegator).is_some() {
+            return Ok(());
+        }
+        if self.trusted.delegated(role).is_some() {
+            // Already trusted through another delegator: it must satisfy this one too.
+            let (Some(parent), Some(delegate)) = (
+                self.trusted.delegated(delegator),
+                self.trusted.delegated(role),
+            ) else {
+                return Err(TrustError::UnknownDelegator {
+                    delegator: delegator.to_owned(),
+                    role: role.to_owned(),
+                }
+                .into());
+            };
+            parent
+                .verify_delegate(role, delegate)
+                .map_err(|source| TrustError::Metadata {
+                    role: role.to_owned(),
+                    source,
+                })?;
+            return Ok(());
+        }
+        let meta = self
+            .trusted
+            .snapshot()
+            .and_then(|s| s.signed().role_meta(role).cloned())
+            .ok_or_else(|| TrustError::NotInSnapshot {
+                role: role.to_owned(),
+            })?;
+        let max_length = meta.length.unwrap_or(self.config.targets_max_length);
+        let from_cache = match self.cache.load(role, max_length) {
+            Ok(Some(local)) => self
+                .trusted
+                .update_delegated_targets(&local, role, delegator)
+                .is_ok(),
+            _ => false,
+        };
+        if !from_cache {
+            let version = self.consistent_snapshot().then_some(meta.version);
+            let url = self.metadata_url(role, version);
+            let bytes = self.fetcher.fetch(&url, max_length)?;
+            self.trusted
+                .update_delegated_targets(&bytes, role, delegator)?;
+            self.cache.store(role, &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Finds the trusted description of `target_path`: a pre-order depth-first search of the
+    /// delegation graph in listed order, honouring terminating delegations, visiting each
+    /// (role, delegator) pair once and at most `max_delegations` roles (spec 5.6.7). Refreshes
+    /// first if that has not happened yet.
+    ///
+    /// # Errors
+    /// [`Error::TargetNotFound`] if no visited role lists the target, or the refusal of a
+    /// role met on the way.
+    pub fn get_target_info(&mut self, target_path: &str) -> Result<TargetFile, Error> {
+        if self.trusted.targets().is_none() {
+            self.refresh()?;
+        }
+        let _lock = self.cache.lock()?;
+        let mut to_visit: Vec<(String, String)> = vec![("targets".to_owned(), "root".to_owned())];
+        let mut visited: Vec<(String, String)> = Vec::new();
+        while let Some((role, delegator)) = to_visit.pop() {
+            if visited.len() > self.config.max_delegations as usize {
+                break;
+            }
+            if visited.contains(&(role.clone(), delegator.clone())) {
+                continue;
+            }
+            self.load_targets(&role, &delegator)?;
+            let targets: &Metadata<Targets> =
+                self.trusted
+                    .delegated(&role)
+                    .ok_or_else(|| TrustError::UnknownDelegator {
+                        delegator: delegator.clone(),
+                        role: role.clone(),
+                    })?;
+            if let Some(info) = targets.signed().targets.get(target_path) {
+                return Ok(info.clone());
+            }
+            let mut children = Vec::new();
+            if let Some(delegations) = &targets.signed().delegations {
+                for (child, terminating) in delegations.roles_for_target(target_path) {
+                    children.push((child.into_owned(), role.clone()));
+                    if terminating {
+                        to_visit.clear();
+                        break;
+                    }
+                }
+            }
+            visited.push((role, delegator));
+            children.reverse();
+            to_visit.extend(children);
+        }
+        Err(Error::TargetNotFound {
+            path: target_path.to_owned(),
+        })
+    }
+
+    fn target_file_path(&self, target_path: &str) -> Result<PathBuf, Error> {
+        let dir = self.target_dir.as_ref().ok_or_else(|| Error::Config {
+            reason: "no target directory configured".to_owned(),
+        })?;
+        Ok(dir.join(cache::quote(target_path)))
+    }
+
+    /// The local copy of `target_path` if it exists and matches `info` (length, then every
+    /// hash, streamed), so it need not be downloaded again.
+    ///
+    /// # Errors
+    /// [`Error::Config`] without a target directory.
+    pub fn find_cached_target(
+        &self,
+        info: &TargetFile,
+        target_path: &str,
+    ) -> Result<Option<PathBuf>, Error> {
+        let path = self.target_file_path(target_path)?;
+        let Ok(file) = std::fs::File::open(&path) else {
+            return Ok(None);
+        };
+        if file.metadata().map(|m| m.len()).ok() != Some(info.length) {
+            return Ok(None);
+        }
+        let Ok(mut verifier) = StreamVerifier::new(Some(info.length), &info.hashes) else {
+            return Ok(None);
+        };
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let mut buffer = vec![0u8; 1 << 16];
+        loop {
+            match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => {
+                    verifier.update(buffer.get(..n).unwrap_or_default());
+                    if verifier.exceeded() {
+                        return Ok(None);
+                    }
+                }
+                Err(_) => return Ok(None),
+            }
+        }
+        Ok(verifier.finish().is_ok().then_some(path))
+    }
+
+    /// Downloads `target_path`, verifies its length and every listed hash (spec 5.7.3), and
+    /// only then stores it in the target directory (atomically). With consistent snapshots the
+    /// file is requested as `<dir>/<hash>.<name>`.
+    ///
+    /// # Errors
+    /// [`Error::Fetch`], [`Error::TargetVerification`], [`Error::Cache`], or
+    /// [`Error::Config`] without a target directory or base URL.
+    pub fn download_target(
+        &mut self,
+        info: &TargetFile,
+        target_path: &str,
+    ) -> Result<PathBuf, Error> {
+        let base = self.target_base_url.as_ref().ok_or_else(|| Error::Config {
+            reason: "no target base URL configured".to_owned(),
+        })?;
+        let dir = self.target_dir.clone().ok_or_else(|| Error::Config {
+            reason: "no target directory configured".to_owned(),
+        })?;
+        let remote = match (
+            self.consistent_snapshot() && self.config.prefix_targets_with_hash,
+            info.hashes.values().next(),
+        ) {
+            (true, Some(digest)) => match target_path.rsplit_once('/') {
+                Some((dir, name)) => format!("{dir}/{digest}.{name}"),
+                None => format!("{digest}.{target_path}"),
+            },
+            _ => target_path.to_owned(),
+        };
+        let url = format!("{base}{remote}");
+        let bytes = self.fetcher.fetch(&url, info.length)?;
+        info.verify_length_and_hashes(&bytes)
+            .map_err(|source| Error::TargetVerification {
+                path: target_path.to_owned(),
+                source,
+            })?;
+        let stored = cache::persist_target(&dir, &cache::quote(target_path), &bytes)
+            .map_err(|e: CacheError| Error::Cache(e))?;
+        Ok(stored)
+    }
+}
