@@ -225,6 +225,7 @@ impl Updater {
             };
             self.trusted.update_root(&bytes)?;
             self.cache.store("root", &bytes)?;
+            tracing::debug!(version, "5.3: root rotated");
         }
         Ok(())
     }
@@ -237,17 +238,23 @@ impl Updater {
         {
             // A cached timestamp that is not valid as final metadata (expired, or signed by
             // keys root no longer trusts) is simply not used as final.
-            let _ = self.trusted.update_timestamp(&local);
+            if let Err(error) = self.trusted.update_timestamp(&local) {
+                tracing::debug!(%error, "cached timestamp not used as final");
+            }
         }
         let url = self.metadata_url("timestamp", None);
         let bytes = self.fetcher.fetch(&url, self.config.timestamp_max_length)?;
         match self.trusted.update_timestamp(&bytes) {
             Ok(_) => {}
             // The same version again: keep the trusted one, store nothing.
-            Err(TrustError::EqualVersion { .. }) => return Ok(()),
+            Err(TrustError::EqualVersion { version, .. }) => {
+                tracing::debug!(version, "5.4: timestamp unchanged");
+                return Ok(());
+            }
             Err(error) => return Err(error.into()),
         }
         self.cache.store("timestamp", &bytes)?;
+        tracing::debug!(url, "5.4: timestamp verified");
         Ok(())
     }
 
@@ -271,6 +278,7 @@ impl Updater {
             if self.trusted.update_snapshot(&local, true).is_ok()
                 && snapshot_meta.verify_length_and_hashes(&local).is_ok()
             {
+                tracing::debug!("5.5: cached snapshot still current");
                 return Ok(());
             }
         }
@@ -279,6 +287,7 @@ impl Updater {
         let bytes = self.fetcher.fetch(&url, max_length)?;
         self.trusted.update_snapshot(&bytes, false)?;
         self.cache.store("snapshot", &bytes)?;
+        tracing::debug!(url, "5.5: snapshot verified");
         Ok(())
     }
 
@@ -331,6 +340,9 @@ impl Updater {
             self.trusted
                 .update_delegated_targets(&bytes, role, delegator)?;
             self.cache.store(role, &bytes)?;
+            tracing::debug!(role, delegator, url, "5.6: targets role verified");
+        } else {
+            tracing::debug!(role, delegator, "5.6: cached targets role still current");
         }
         Ok(())
     }
@@ -460,6 +472,7 @@ impl Updater {
             _ => target_path.to_owned(),
         };
         let url = format!("{base}{remote}");
+        tracing::debug!(url, length = info.length, "5.7: downloading target");
         let bytes = self.fetcher.fetch(&url, info.length)?;
         info.verify_length_and_hashes(&bytes)
             .map_err(|source| Error::TargetVerification {
