@@ -32,6 +32,7 @@ mod common;
 pub mod delegations;
 mod error;
 pub mod expires;
+mod fast;
 mod fields;
 pub mod hashes;
 pub mod keys;

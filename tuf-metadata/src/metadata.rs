@@ -23,6 +23,15 @@ pub trait Signed: Sized {
     /// The first problem found, naming its field.
     fn from_value(value: Value) -> Result<Self, Error>;
 
+    /// Reads and validates the `signed` object from its JSON text. The default parses a
+    /// `Value` and calls [`Signed::from_value`]; roles with large maps read them directly.
+    ///
+    /// # Errors
+    /// As [`Signed::from_value`], or [`Error::Json`].
+    fn from_text(text: &str) -> Result<Self, Error> {
+        Self::from_value(parse_json(text)?)
+    }
+
     /// The JSON form, unrecognised fields included.
     fn to_value(&self) -> Value;
 
@@ -107,37 +116,22 @@ impl<T: Signed> Metadata<T> {
             path: "(top level)".to_owned(),
             field: "signed",
         })?;
-        let signed_value: Value = serde_json::from_str(signed_text.get()).map_err(json_error)?;
         let canonical = canonical::from_json_text(signed_text.get().as_bytes());
-        Self::assemble(fields, signed_value, canonical)
+        Self::assemble(fields, Signed::from_text(signed_text.get()), canonical)
     }
 
     /// Builds received metadata from the envelope's other fields, the `signed` value and the
     /// canonical form of `signed` as received.
     fn assemble(
         mut fields: Fields,
-        signed_value: Value,
+        signed: Result<T, Error>,
         canonical: Result<Vec<u8>, canonical::CanonicalJsonError>,
     ) -> Result<Self, Error> {
         let signatures = parse_signatures(fields.take("signatures")?)?;
-        // Check the type before anything else, for the clearest error on a mixed-up file.
-        if let Some(found) = signed_value.get("_type").and_then(Value::as_str) {
-            if found != T::TYPE {
-                return Err(Error::Type {
-                    expected: T::TYPE,
-                    found: found.to_owned(),
-                });
-            }
-        }
-        let received_canonical = match canonical {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                // A float where an integer belongs is better reported as that field's error.
-                T::from_value(signed_value)?;
-                return Err(error.into());
-            }
-        };
-        let signed = T::from_value(signed_value)?;
+        // A float where an integer belongs is better reported as that field's error, so the
+        // field errors of `signed` come first.
+        let signed = signed?;
+        let received_canonical = canonical?;
         Ok(Metadata {
             signed,
             signatures,
@@ -156,7 +150,7 @@ impl<T: Signed> Metadata<T> {
         let mut fields = Fields::new(value, String::new())?;
         let signed_value = fields.take("signed")?;
         let canonical = canonical::to_vec(&signed_value);
-        Self::assemble(fields, signed_value, canonical)
+        Self::assemble(fields, T::from_value(signed_value), canonical)
     }
 
     /// The `signed` part.
@@ -313,4 +307,11 @@ fn parse_signatures(value: Value) -> Result<Vec<Signature>, Error> {
         signatures.push(signature);
     }
     Ok(signatures)
+}
+
+/// Parses JSON text into a `Value`, as an [`Error::Json`] on failure.
+pub(crate) fn parse_json(text: &str) -> Result<Value, Error> {
+    serde_json::from_str(text).map_err(|e| Error::Json {
+        reason: e.to_string(),
+    })
 }

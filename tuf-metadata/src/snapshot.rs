@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::fast::FastSigned;
 use crate::fields::{Fields, as_object, object_with};
 use crate::metadata::Signed;
 use crate::metafile::MetaFile;
@@ -49,16 +50,50 @@ impl Signed for Snapshot {
     const TYPE: &'static str = "snapshot";
 
     fn from_value(value: Value) -> Result<Self, Error> {
-        let mut fields = Fields::new(value, "signed".to_owned())?;
-        let common = common::read(&mut fields, Self::TYPE)?;
-        let meta_path = fields.field_path("meta");
-        let meta = as_object(fields.take("meta")?, || meta_path.clone())?
-            .into_iter()
-            .map(|(name, entry)| {
-                let path = format!("{meta_path}.{name}");
-                Ok((name, MetaFile::from_value(entry, path)?))
-            })
-            .collect::<Result<_, Error>>()?;
+        Self::from_fields(Fields::new(value, "signed".to_owned())?, None)
+    }
+
+    /// The direct parse of the `meta` map (see `fast`), then the rest field by field; on any
+    /// anomaly in the map, the field-by-field path reports the exact error.
+    fn from_text(text: &str) -> Result<Self, Error> {
+        match FastSigned::<MetaFile>::parse(text) {
+            Some(FastSigned {
+                map: Some(meta),
+                rest,
+            }) => Self::from_fields(
+                Fields::new(Value::Object(rest), "signed".to_owned())?,
+                Some(meta),
+            ),
+            _ => Self::from_value(crate::metadata::parse_json(text)?),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        self.to_value_impl()
+    }
+
+    common::signed_accessors!();
+}
+
+impl Snapshot {
+    fn from_fields(
+        mut fields: Fields,
+        parsed_meta: Option<BTreeMap<String, MetaFile>>,
+    ) -> Result<Self, Error> {
+        let common = common::read(&mut fields, <Self as Signed>::TYPE)?;
+        let meta = match parsed_meta {
+            Some(meta) => meta,
+            None => {
+                let meta_path = fields.field_path("meta");
+                as_object(fields.take("meta")?, || meta_path.clone())?
+                    .into_iter()
+                    .map(|(name, entry)| {
+                        let path = format!("{meta_path}.{name}");
+                        Ok((name, MetaFile::from_value(entry, path)?))
+                    })
+                    .collect::<Result<_, Error>>()?
+            }
+        };
         Ok(Snapshot {
             spec_version: common.spec_version,
             version: common.version,
@@ -68,9 +103,14 @@ impl Signed for Snapshot {
         })
     }
 
-    fn to_value(&self) -> Value {
-        let mut known: Vec<(&'static str, Value)> =
-            common::fields(Self::TYPE, &self.spec_version, self.version, self.expires).into();
+    fn to_value_impl(&self) -> Value {
+        let mut known: Vec<(&'static str, Value)> = common::fields(
+            <Self as Signed>::TYPE,
+            &self.spec_version,
+            self.version,
+            self.expires,
+        )
+        .into();
         known.push((
             "meta",
             Value::Object(
@@ -82,6 +122,4 @@ impl Signed for Snapshot {
         ));
         object_with(&self.unrecognized_fields, known)
     }
-
-    common::signed_accessors!();
 }

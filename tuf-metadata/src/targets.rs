@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::delegations::Delegations;
+use crate::fast::FastSigned;
 use crate::fields::{Fields, as_object, object_with};
 use crate::hashes::{self, Hashes};
 use crate::metadata::Signed;
@@ -130,16 +131,50 @@ impl Signed for Targets {
     const TYPE: &'static str = "targets";
 
     fn from_value(value: Value) -> Result<Self, Error> {
-        let mut fields = Fields::new(value, "signed".to_owned())?;
-        let common = common::read(&mut fields, Self::TYPE)?;
-        let targets_path = fields.field_path("targets");
-        let targets = as_object(fields.take("targets")?, || targets_path.clone())?
-            .into_iter()
-            .map(|(name, entry)| {
-                let path = format!("{targets_path}.{name}");
-                Ok((name, TargetFile::from_value(entry, path)?))
-            })
-            .collect::<Result<_, Error>>()?;
+        Self::from_fields(Fields::new(value, "signed".to_owned())?, None)
+    }
+
+    /// The direct parse of the `targets` map (see `fast`), then the rest field by field; on
+    /// any anomaly in the map, the field-by-field path reports the exact error.
+    fn from_text(text: &str) -> Result<Self, Error> {
+        match FastSigned::<TargetFile>::parse(text) {
+            Some(FastSigned {
+                map: Some(targets),
+                rest,
+            }) => Self::from_fields(
+                Fields::new(Value::Object(rest), "signed".to_owned())?,
+                Some(targets),
+            ),
+            _ => Self::from_value(crate::metadata::parse_json(text)?),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        self.to_value_impl()
+    }
+
+    common::signed_accessors!();
+}
+
+impl Targets {
+    fn from_fields(
+        mut fields: Fields,
+        parsed_targets: Option<BTreeMap<String, TargetFile>>,
+    ) -> Result<Self, Error> {
+        let common = common::read(&mut fields, <Self as Signed>::TYPE)?;
+        let targets = match parsed_targets {
+            Some(targets) => targets,
+            None => {
+                let targets_path = fields.field_path("targets");
+                as_object(fields.take("targets")?, || targets_path.clone())?
+                    .into_iter()
+                    .map(|(name, entry)| {
+                        let path = format!("{targets_path}.{name}");
+                        Ok((name, TargetFile::from_value(entry, path)?))
+                    })
+                    .collect::<Result<_, Error>>()?
+            }
+        };
         let delegations = match fields.take_opt("delegations") {
             Some(value) => Some(Delegations::from_value(
                 value,
@@ -157,9 +192,14 @@ impl Signed for Targets {
         })
     }
 
-    fn to_value(&self) -> Value {
-        let mut known: Vec<(&'static str, Value)> =
-            common::fields(Self::TYPE, &self.spec_version, self.version, self.expires).into();
+    fn to_value_impl(&self) -> Value {
+        let mut known: Vec<(&'static str, Value)> = common::fields(
+            <Self as Signed>::TYPE,
+            &self.spec_version,
+            self.version,
+            self.expires,
+        )
+        .into();
         known.push((
             "targets",
             Value::Object(
@@ -174,6 +214,4 @@ impl Signed for Targets {
         }
         object_with(&self.unrecognized_fields, known)
     }
-
-    common::signed_accessors!();
 }

@@ -390,3 +390,74 @@ proptest! {
         prop_assert!(tuf_metadata::path_pattern::matches("*/*", &path));
     }
 }
+
+/// The direct parse of large maps (`Signed::from_text`) and the field-by-field path
+/// (`Signed::from_value`) give the same result, value or exact error, on any input.
+fn check_paths_agree<T: Signed + std::fmt::Debug + PartialEq>(
+    text: &str,
+) -> Result<(), TestCaseError> {
+    let fast = T::from_text(text);
+    let slow = serde_json::from_str::<Value>(text)
+        .map_err(|e| tuf_metadata::Error::Json {
+            reason: e.to_string(),
+        })
+        .and_then(T::from_value);
+    prop_assert_eq!(fast, slow);
+    Ok(())
+}
+
+fn mutated_entry(mut entry: Value, field: &str, replacement: Option<Value>) -> Value {
+    if let Value::Object(map) = &mut entry {
+        match replacement {
+            Some(value) => {
+                map.insert(field.to_owned(), value);
+            }
+            None => {
+                map.remove(field);
+            }
+        }
+    }
+    entry
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn fast_and_field_paths_agree_on_targets(
+        signed in targets(),
+        field in prop_oneof![Just("length"), Just("hashes"), Just("custom"), Just("x-other")],
+        replacement in prop::option::of(json_value()),
+        mutate in any::<bool>(),
+    ) {
+        let mut value = signed.to_value();
+        if mutate {
+            if let Some(Value::Object(targets)) = value.get_mut("targets") {
+                if let Some(first) = targets.keys().next().cloned() {
+                    let entry = targets.remove(&first).unwrap();
+                    targets.insert(first, mutated_entry(entry, field, replacement));
+                }
+            }
+        }
+        check_paths_agree::<Targets>(&serde_json::to_string(&value).unwrap())?;
+    }
+
+    #[test]
+    fn fast_and_field_paths_agree_on_snapshot(
+        signed in snapshot(),
+        field in prop_oneof![Just("version"), Just("length"), Just("hashes"), Just("x-other")],
+        replacement in prop::option::of(json_value()),
+        mutate in any::<bool>(),
+    ) {
+        let mut value = signed.to_value();
+        if mutate {
+            if let Some(Value::Object(meta)) = value.get_mut("meta") {
+                if let Some(first) = meta.keys().next().cloned() {
+                    let entry = meta.remove(&first).unwrap();
+                    meta.insert(first, mutated_entry(entry, field, replacement));
+                }
+            }
+        }
+        check_paths_agree::<Snapshot>(&serde_json::to_string(&value).unwrap())?;
+    }
+}

@@ -1,0 +1,171 @@
+//! A direct parse of the large maps of `signed` (targets' `targets`, snapshot's `meta`)
+//! from JSON text, without building a `serde_json::Value` for every entry first.
+//!
+//! It is only an accelerator: it accepts exactly what the field-by-field path in
+//! [`crate::fields`] accepts for well-formed input, and on *any* anomaly it gives up so that
+//! the caller re-parses through the field-by-field path, which reports the precise, typed
+//! error. Duplicate keys keep the last value, as `serde_json::Value` (and Python) do.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::hashes::Hashes;
+use crate::{MetaFile, TargetFile};
+
+/// An entry type of a large map, parsed straight from the deserializer.
+pub(crate) trait FastEntry: Sized {
+    /// The member of `signed` holding the map.
+    const FIELD: &'static str;
+
+    /// Reads one entry object.
+    fn visit<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+/// `signed`, split into the large map (if present) and every other member as a `Value`.
+pub(crate) struct FastSigned<E> {
+    pub(crate) map: Option<BTreeMap<String, E>>,
+    pub(crate) rest: Map<String, Value>,
+}
+
+impl<E: FastEntry> FastSigned<E> {
+    /// Parses `text`; `None` means "use the field-by-field path".
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+struct Entry<E>(E);
+struct EntryMap<E>(BTreeMap<String, E>);
+
+fn non_negative<E: serde::de::Error>(value: i64, minimum: i64) -> Result<u64, E> {
+    u64::try_from(value)
+        .ok()
+        .filter(|v| i64::try_from(*v).is_ok_and(|v| v >= minimum))
+        .ok_or_else(|| E::custom("out of range"))
+}
+
+fn hashes<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Hashes, A::Error> {
+    let hashes: Hashes = map.next_value()?;
+    if hashes.is_empty() {
+        return Err(A::Error::custom("empty hashes"));
+    }
+    Ok(hashes)
+}
+
+impl FastEntry for TargetFile {
+    const FIELD: &'static str = "targets";
+
+    fn visit<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let (mut length, mut hashes_found, mut custom) = (None, None, None);
+        let mut unrecognized_fields = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "length" => length = Some(non_negative(map.next_value()?, 0)?),
+                "hashes" => hashes_found = Some(hashes(&mut map)?),
+                "custom" => custom = Some(map.next_value::<Map<String, Value>>()?),
+                _ => {
+                    unrecognized_fields.insert(key, map.next_value()?);
+                }
+            }
+        }
+        Ok(TargetFile {
+            length: length.ok_or_else(|| A::Error::missing_field("length"))?,
+            hashes: hashes_found.ok_or_else(|| A::Error::missing_field("hashes"))?,
+            custom,
+            unrecognized_fields,
+        })
+    }
+}
+
+impl FastEntry for MetaFile {
+    const FIELD: &'static str = "meta";
+
+    fn visit<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let (mut version, mut length, mut hashes_found) = (None, None, None);
+        let mut unrecognized_fields = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "version" => version = Some(non_negative(map.next_value()?, 1)?),
+                "length" => length = Some(non_negative(map.next_value()?, 0)?),
+                "hashes" => hashes_found = Some(hashes(&mut map)?),
+                _ => {
+                    unrecognized_fields.insert(key, map.next_value()?);
+                }
+            }
+        }
+        Ok(MetaFile {
+            version: version.ok_or_else(|| A::Error::missing_field("version"))?,
+            length,
+            hashes: hashes_found,
+            unrecognized_fields,
+        })
+    }
+}
+
+impl<'de, E: FastEntry> Deserialize<'de> for Entry<E> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<E>(PhantomData<E>);
+        impl<'de, E: FastEntry> Visitor<'de> for V<E> {
+            type Value = Entry<E>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Entry<E>, A::Error> {
+                E::visit(map).map(Entry)
+            }
+        }
+        deserializer.deserialize_map(V(PhantomData))
+    }
+}
+
+impl<'de, E: FastEntry> Deserialize<'de> for EntryMap<E> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<E>(PhantomData<E>);
+        impl<'de, E: FastEntry> Visitor<'de> for V<E> {
+            type Value = EntryMap<E>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EntryMap<E>, A::Error> {
+                let mut entries = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let Entry(entry) = map.next_value::<Entry<E>>()?;
+                    entries.insert(key, entry);
+                }
+                Ok(EntryMap(entries))
+            }
+        }
+        deserializer.deserialize_map(V(PhantomData))
+    }
+}
+
+impl<'de, E: FastEntry> Deserialize<'de> for FastSigned<E> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<E>(PhantomData<E>);
+        impl<'de, E: FastEntry> Visitor<'de> for V<E> {
+            type Value = FastSigned<E>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FastSigned<E>, A::Error> {
+                let mut signed = FastSigned {
+                    map: None,
+                    rest: Map::new(),
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == E::FIELD {
+                        signed.map = Some(map.next_value::<EntryMap<E>>()?.0);
+                    } else {
+                        signed.rest.insert(key, map.next_value()?);
+                    }
+                }
+                Ok(signed)
+            }
+        }
+        deserializer.deserialize_map(V(PhantomData))
+    }
+}
