@@ -125,7 +125,11 @@ pub trait Fetcher: Send + Sync {
 
     /// The whole body of `url` in memory, at most `max_length` bytes.
     fn fetch(&self, url: &str, max_length: u64) -> Result<Vec<u8>, FetchError> {
-        let mut body = Vec::new();
+        // Reserve up to the cap at once (bounded): the body then never moves while it grows,
+        // and large reservations are mapped lazily, so unused capacity costs no memory.
+        const MAX_RESERVE: u64 = 256 << 20;
+        let reserve = usize::try_from(max_length.saturating_add(1).min(MAX_RESERVE)).unwrap_or(0);
+        let mut body = Vec::with_capacity(reserve);
         self.fetch_into(url, max_length, &mut body)?;
         Ok(body)
     }
