@@ -154,7 +154,12 @@ fn write_string(string: &str, out: &mut Vec<u8>) {
 /// [`CanonicalJsonError::Float`], [`CanonicalJsonError::LoneSurrogate`],
 /// [`CanonicalJsonError::TooDeep`].
 pub fn from_json_text(text: &[u8]) -> Result<Vec<u8>, CanonicalJsonError> {
-    let mut reader = TextReader { text, pos: 0 };
+    let mut reader = TextReader {
+        text,
+        pos: 0,
+        sorted_attempts: true,
+        key_buffer: Vec::new(),
+    };
     let mut out = Vec::with_capacity(text.len());
     reader.skip_whitespace();
     reader.value(&mut out, 0)?;
@@ -168,6 +173,11 @@ pub fn from_json_text(text: &[u8]) -> Result<Vec<u8>, CanonicalJsonError> {
 struct TextReader<'a> {
     text: &'a [u8],
     pos: usize,
+    /// Whether objects may be tried on the in-order fast path (off inside a fallback
+    /// re-parse, so that fallbacks never nest).
+    sorted_attempts: bool,
+    /// Reused buffer for decoded keys on the fast path.
+    key_buffer: Vec<u8>,
 }
 
 impl TextReader<'_> {
@@ -199,7 +209,7 @@ impl TextReader<'_> {
 
     fn value(&mut self, out: &mut Vec<u8>, depth: usize) -> Result<(), CanonicalJsonError> {
         match self.peek() {
-            Some(b'{') => self.object(out, depth + 1),
+            Some(b'{') => self.object_in_order(out, depth + 1),
             Some(b'[') => self.array(out, depth + 1),
             Some(b'"') => {
                 let mut decoded = Vec::new();
@@ -421,6 +431,103 @@ impl TextReader<'_> {
         }
     }
 
+    /// Objects whose keys already arrive in canonical order (what python-tuf and this crate
+    /// write) are copied straight through, with no per-member buffers. At the first key out of
+    /// order (or a key needing an escape) the object is parsed again by the general path, with
+    /// no fast attempts inside it. Only shallow objects are tried, so hostile input cannot
+    /// make any byte be read more than `SORTED_ATTEMPT_DEPTH + 1` times.
+    fn object_in_order(
+        &mut self,
+        out: &mut Vec<u8>,
+        depth: usize,
+    ) -> Result<(), CanonicalJsonError> {
+        /// TUF's large objects sit at depth 4 or less (signed → targets → entry → hashes).
+        const SORTED_ATTEMPT_DEPTH: usize = 4;
+        if depth > SORTED_ATTEMPT_DEPTH || !self.sorted_attempts {
+            return self.object(out, depth);
+        }
+        let (start_pos, start_out) = (self.pos, out.len());
+        if self.object_if_sorted(out, depth)? {
+            return Ok(());
+        }
+        self.pos = start_pos;
+        out.truncate(start_out);
+        self.sorted_attempts = false;
+        let result = self.object(out, depth);
+        self.sorted_attempts = true;
+        result
+    }
+
+    /// Writes the object if its keys are strictly increasing and escape-free; `Ok(false)`
+    /// (with `out` and the position to be reset by the caller) otherwise.
+    fn object_if_sorted(
+        &mut self,
+        out: &mut Vec<u8>,
+        depth: usize,
+    ) -> Result<bool, CanonicalJsonError> {
+        if depth > MAX_DEPTH {
+            return Err(CanonicalJsonError::TooDeep);
+        }
+        self.pos += 1;
+        out.push(b'{');
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            out.push(b'}');
+            return Ok(true);
+        }
+        let mut previous: Option<(usize, usize)> = None;
+        loop {
+            self.skip_whitespace();
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a string key"));
+            }
+            if previous.is_some() {
+                out.push(b',');
+            }
+            let key_start = out.len();
+            let mut key = std::mem::take(&mut self.key_buffer);
+            key.clear();
+            self.string(&mut key)?;
+            if key.contains(&b'\\') || key.contains(&b'"') {
+                return Ok(false);
+            }
+            write_raw_string(&key, out);
+            self.key_buffer = key;
+            // The key's bytes without its quotes: with no escapes, they are the decoded key,
+            // and byte order is code-point order.
+            let key_range = (key_start + 1, out.len() - 1);
+            if let Some((a, b)) = previous {
+                let (Some(prev), Some(cur)) = (out.get(a..b), out.get(key_range.0..key_range.1))
+                else {
+                    return Ok(false);
+                };
+                if prev >= cur {
+                    return Ok(false);
+                }
+            }
+            previous = Some(key_range);
+            self.skip_whitespace();
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected `:`"));
+            }
+            self.pos += 1;
+            out.push(b':');
+            self.skip_whitespace();
+            self.value(out, depth)?;
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    out.push(b'}');
+                    return Ok(true);
+                }
+                _ => return Err(self.error("expected `,` or `}`")),
+            }
+        }
+    }
+
     fn object(&mut self, out: &mut Vec<u8>, depth: usize) -> Result<(), CanonicalJsonError> {
         if depth > MAX_DEPTH {
             return Err(CanonicalJsonError::TooDeep);
@@ -547,6 +654,12 @@ mod tests {
                 Ok("123456789012345678901234567890"),
             ),
             (r#"{"a":1,"a":2}"#, Ok(r#"{"a":2}"#)),
+            // The empty key sorts first, whatever follows a quote in the escaped form.
+            ("{\"\\u0000\":1,\"\":2}", Ok("{\"\":2,\"\u{0}\":1}")),
+            (
+                r#"{"b":{"y":1,"x":2},"a":[{"d":1,"c":2}]}"#,
+                Ok(r#"{"a":[{"c":2,"d":1}],"b":{"x":2,"y":1}}"#),
+            ),
             (r#""\ud83d\ude00\/\b""#, Ok("\"😀/\u{8}\"")),
             (r#"{"a\"":1,"a#":2}"#, Ok(r#"{"a\"":1,"a#":2}"#)),
             ("1.0", Err(())),

@@ -137,3 +137,44 @@ proptest! {
         // they hold control characters unescaped.)
     }
 }
+
+/// Serialises `value` with object keys in *reverse* order (and a space after each separator),
+/// so the text canonicaliser must sort instead of copying through.
+fn reversed_text(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let members: Vec<String> = map
+                .iter()
+                .rev()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), reversed_text(v)))
+                .collect();
+            format!("{{ {} }}", members.join(", "))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(reversed_text).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::with_cases(256)
+    })]
+
+    /// Canonicalising the text equals canonicalising the parsed value, whether the keys arrive
+    /// sorted (the copy-through path), reversed (the sorting path) or pretty-printed.
+    #[test]
+    fn text_canonicaliser_matches_value_encoder(value in json_value()) {
+        let expected = canonical::to_vec(&value).unwrap();
+        for text in [
+            serde_json::to_string(&value).unwrap(),
+            serde_json::to_string_pretty(&value).unwrap(),
+            reversed_text(&value),
+        ] {
+            prop_assert_eq!(&canonical::from_json_text(text.as_bytes()).unwrap(), &expected, "{}", text);
+        }
+    }
+}
