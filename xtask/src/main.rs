@@ -2,10 +2,13 @@
 //!
 //! Tasks:
 //! - `ci`: everything CI checks (formatting, clippy, cargo-deny, vector freshness, all tests).
+//! - `demo`: the main job end to end: a repository made with tuf-repo, served on 127.0.0.1,
+//!   targets downloaded with tuf-client, two attacks refused.
 //! - `vectors`: regenerate the spec-vectors data with the reference implementation.
 #![forbid(unsafe_code)]
 
 mod ci;
+mod demo;
 mod vectors;
 
 use std::process::ExitCode;
@@ -14,6 +17,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
+        Some("demo") => demo::run(&args[1..]),
         Some("vectors") => vectors::run(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
@@ -40,6 +44,7 @@ fn print_help() {
         "cargo xtask <task>\n\n\
          tasks:\n  \
          ci        run everything CI checks (fmt, clippy, deny, vector freshness, tests)\n  \
+         demo      create a repository, serve it on 127.0.0.1, download with the client, refuse attacks\n  \
          vectors   regenerate spec-vectors with the pinned reference implementation\n              \
          (`vectors --check` fails when the committed vectors are stale)"
     );
