@@ -234,23 +234,130 @@ pub fn persist_target(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<PathBuf, CacheError> {
-    let plain = !file_name.is_empty()
-        && file_name != "."
-        && file_name != ".."
-        && !file_name.contains(['/', '\\', '\0']);
-    if !plain {
-        return Err(CacheError::Io {
-            path: target_dir.join(file_name),
-            source: io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{file_name:?} is not a plain file name"),
-            ),
-        });
-    }
+    check_plain(target_dir, file_name)?;
     let final_path = target_dir.join(file_name);
     let temp = target_dir.join(format!(".tmp-{}+partial", next_temp_id()));
     write_atomically(target_dir, &temp, &final_path, bytes)?;
     Ok(final_path)
+}
+
+/// A target download in progress: a temporary file in the metadata directory (never in the
+/// target directory, which only ever receives verified files, `CLIENT-CLI.md`), written as the
+/// bytes arrive so that a large target is never held in memory.
+///
+/// Nothing is verified here: the caller checks length and hashes of what it wrote and only
+/// then calls [`StagedTarget::persist`]. Dropped without `persist`, the file is removed.
+#[derive(Debug)]
+pub struct StagedTarget {
+    path: PathBuf,
+    file: Option<io::BufWriter<File>>,
+}
+
+impl StagedTarget {
+    /// A new, empty temporary file in `staging_dir` (the metadata directory), named
+    /// `.download-<pid>-<n>` (not `*.json`).
+    ///
+    /// # Errors
+    /// [`CacheError::Io`] if it cannot be created.
+    pub fn create(staging_dir: &Path) -> Result<Self, CacheError> {
+        let path = staging_dir.join(format!(".download-{}", next_temp_id()));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        Ok(StagedTarget {
+            path,
+            file: Some(io::BufWriter::with_capacity(1 << 16, file)),
+        })
+    }
+
+    /// The temporary file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes the file to disk and moves it to `target_dir/file_name` (a plain file name, as
+    /// for [`persist_target`]), replacing an earlier file atomically, then flushes the
+    /// directory. When the metadata directory is on another file system than the target
+    /// directory, the file is copied to a temporary file in the target directory first and
+    /// renamed from there (the only case where a crash can leave a temporary file in it).
+    ///
+    /// # Errors
+    /// [`CacheError::Io`] if `file_name` is not a plain file name or any step fails; the
+    /// temporary file is removed and an earlier file of that name is intact.
+    pub fn persist(mut self, target_dir: &Path, file_name: &str) -> Result<PathBuf, CacheError> {
+        check_plain(target_dir, file_name)?;
+        let final_path = target_dir.join(file_name);
+        if let Some(writer) = self.file.take() {
+            let file = writer.into_inner().map_err(|e| CacheError::Io {
+                path: self.path.clone(),
+                source: e.into_error(),
+            })?;
+            file.sync_all().map_err(io_err(&self.path))?;
+        }
+        match fs::rename(&self.path, &final_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
+                let temp = target_dir.join(format!(".tmp-{}+partial", next_temp_id()));
+                let copied = fs::copy(&self.path, &temp)
+                    .and_then(|_| File::open(&temp))
+                    .and_then(|f| f.sync_all())
+                    .map_err(io_err(&temp))
+                    .and_then(|()| fs::rename(&temp, &final_path).map_err(io_err(&final_path)));
+                if let Err(e) = copied {
+                    let _ = fs::remove_file(&temp);
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(io_err(&final_path)(e)),
+        }
+        sync_dir(target_dir)?;
+        Ok(final_path)
+    }
+}
+
+impl Write for StagedTarget {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.file.as_mut() {
+            Some(file) => file.write(buf),
+            None => Err(io::Error::other("staged target already persisted")),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self.file.as_mut() {
+            Some(file) => file.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for StagedTarget {
+    fn drop(&mut self) {
+        // Persisted: the rename moved it (or the copy fallback left it to remove). Not
+        // persisted: unverified bytes, never kept.
+        drop(self.file.take());
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Refuses a `file_name` that is not one plain path component.
+fn check_plain(target_dir: &Path, file_name: &str) -> Result<(), CacheError> {
+    let plain = !file_name.is_empty()
+        && file_name != "."
+        && file_name != ".."
+        && !file_name.contains(['/', '\\', '\0']);
+    if plain {
+        return Ok(());
+    }
+    Err(CacheError::Io {
+        path: target_dir.join(file_name),
+        source: io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{file_name:?} is not a plain file name"),
+        ),
+    })
 }
 
 /// Writes `bytes` to the new file `temp`, flushes it, renames it to `final_path` and flushes

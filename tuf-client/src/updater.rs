@@ -18,7 +18,7 @@
 //! the timestamp or snapshot keys, the cached file no longer verifies, is not loaded, and so
 //! does not hold back the new, possibly lower, version.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -300,22 +300,7 @@ impl Updater {
         }
         if self.trusted.delegated(role).is_some() {
             // Already trusted through another delegator: it must satisfy this one too.
-            let (Some(parent), Some(delegate)) = (
-                self.trusted.delegated(delegator),
-                self.trusted.delegated(role),
-            ) else {
-                return Err(TrustError::UnknownDelegator {
-                    delegator: delegator.to_owned(),
-                    role: role.to_owned(),
-                }
-                .into());
-            };
-            parent
-                .verify_delegate(role, delegate)
-                .map_err(|source| TrustError::Metadata {
-                    role: role.to_owned(),
-                    source,
-                })?;
+            self.trusted.verify_delegated_via(role, delegator)?;
             return Ok(());
         }
         let meta = self
@@ -473,14 +458,83 @@ impl Updater {
         };
         let url = format!("{base}{remote}");
         tracing::debug!(url, length = info.length, "5.7: downloading target");
-        let bytes = self.fetcher.fetch(&url, info.length)?;
-        info.verify_length_and_hashes(&bytes)
-            .map_err(|source| Error::TargetVerification {
-                path: target_path.to_owned(),
-                source,
-            })?;
-        let stored = cache::persist_target(&dir, &cache::quote(target_path), &bytes)
+        let failed = |source| Error::TargetVerification {
+            path: target_path.to_owned(),
+            source,
+        };
+        // Streamed into a temporary file in the metadata directory and hashed as it arrives,
+        // capped at the trusted length: memory stays bounded whatever the target's size.
+        let staged = cache::StagedTarget::create(self.cache.dir()).map_err(Error::Cache)?;
+        // A listed hash algorithm we cannot compute fails the check (as in python-tuf), but
+        // only after the download, as python-tuf's ngclient does, so that the requests made
+        // are the same.
+        let (verifier, unsupported) = match StreamVerifier::new(Some(info.length), &info.hashes) {
+            Ok(verifier) => (Some(verifier), None),
+            Err(e) => (None, Some(e)),
+        };
+        let mut sink = VerifyingSink {
+            staged,
+            verifier,
+            written: 0,
+        };
+        self.fetcher.fetch_into(&url, info.length, &mut sink)?;
+        sink.flush_to_disk()?;
+        let VerifyingSink {
+            staged,
+            verifier: running,
+            written,
+        } = sink;
+        match (running, unsupported) {
+            (Some(running), _) => running.finish().map_err(failed)?,
+            // Length first, then the unsupported algorithm, as `hashes::verify` reports them.
+            (None, Some(unsupported)) if written == info.length => {
+                return Err(failed(unsupported));
+            }
+            (None, _) => {
+                return Err(failed(tuf_metadata::Error::LengthMismatch {
+                    expected: info.length,
+                    found: written,
+                }));
+            }
+        }
+        let stored = staged
+            .persist(&dir, &cache::quote(target_path))
             .map_err(|e: CacheError| Error::Cache(e))?;
         Ok(stored)
+    }
+}
+
+/// The sink of a target download: each piece goes to the staged file and to the running
+/// length and hash check.
+struct VerifyingSink {
+    staged: cache::StagedTarget,
+    verifier: Option<StreamVerifier>,
+    written: u64,
+}
+
+impl VerifyingSink {
+    fn flush_to_disk(&mut self) -> Result<(), Error> {
+        self.staged.flush().map_err(|source| {
+            Error::Cache(CacheError::Io {
+                path: self.staged.path().to_path_buf(),
+                source,
+            })
+        })
+    }
+}
+
+impl Write for VerifyingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.staged.write(buf)?;
+        let piece = buf.get(..n).unwrap_or_default();
+        if let Some(verifier) = self.verifier.as_mut() {
+            verifier.update(piece);
+        }
+        self.written = self.written.saturating_add(n as u64);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.staged.flush()
     }
 }

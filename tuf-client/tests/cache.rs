@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use tuf_client::cache::{CacheError, MetadataCache, persist_target, quote};
+use tuf_client::cache::{CacheError, MetadataCache, StagedTarget, persist_target, quote};
 
 /// Values printed by `python3 -c "import urllib.parse; print(urllib.parse.quote(s, safe=''))"`.
 const PYTHON_QUOTE: &[(&str, &str)] = &[
@@ -323,4 +323,52 @@ fn persist_target_refuses_names_that_are_not_plain() {
     persist_target(tmp.path(), &quote("../../etc/passwd"), b"x").unwrap();
     assert_eq!(entries(tmp.path()), ["..%2F..%2Fetc%2Fpasswd"]);
     assert!(persist_target(tmp.path(), &quote(".."), b"x").is_err());
+}
+
+#[test]
+fn staged_target_moves_into_place_and_leaves_nothing_behind() {
+    use std::io::Write as _;
+    let staging = tempfile::tempdir().unwrap();
+    let td = tempfile::tempdir().unwrap();
+    persist_target(td.path(), "app", b"old").unwrap();
+    let mut staged = StagedTarget::create(staging.path()).unwrap();
+    let temp = staged.path().to_path_buf();
+    assert!(temp.starts_with(staging.path()));
+    assert!(!temp.to_string_lossy().ends_with(".json"));
+    staged.write_all(b"new ").unwrap();
+    staged.write_all(b"release").unwrap();
+    // Nothing of it is in TD before persist.
+    assert_eq!(fs::read(td.path().join("app")).unwrap(), b"old");
+    let path = staged.persist(td.path(), "app").unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"new release");
+    assert_eq!(entries(td.path()), ["app"]);
+    assert!(entries(staging.path()).is_empty());
+}
+
+#[test]
+fn staged_target_dropped_or_refused_is_removed() {
+    use std::io::Write as _;
+    let staging = tempfile::tempdir().unwrap();
+    let td = tempfile::tempdir().unwrap();
+    // Dropped without persist (the bytes failed verification): removed.
+    let mut staged = StagedTarget::create(staging.path()).unwrap();
+    staged.write_all(b"unverified").unwrap();
+    drop(staged);
+    assert!(entries(staging.path()).is_empty());
+    // Names that are not one plain component, and a missing target directory: refused, and
+    // neither directory keeps anything.
+    for name in ["", "..", "a/b"] {
+        let staged = StagedTarget::create(staging.path()).unwrap();
+        assert!(
+            matches!(staged.persist(td.path(), name), Err(CacheError::Io { .. })),
+            "{name:?}"
+        );
+    }
+    let staged = StagedTarget::create(staging.path()).unwrap();
+    assert!(matches!(
+        staged.persist(&td.path().join("missing"), "app"),
+        Err(CacheError::Io { .. })
+    ));
+    assert!(entries(staging.path()).is_empty());
+    assert!(entries(td.path()).is_empty());
 }

@@ -632,6 +632,20 @@ fn wrong_target_hash_refused() {
             "{name}: files in TD: {:?}",
             fresh.td_files().keys()
         );
+        // The refused bytes were staged in MD and are gone: only the trusted roles and the
+        // lock file remain.
+        let md: BTreeSet<String> = support::files_under(&fresh.md()).into_keys().collect();
+        assert_eq!(
+            md,
+            names([
+                ".lock",
+                "root.json",
+                "timestamp.json",
+                "snapshot.json",
+                "targets.json"
+            ]),
+            "{name}: MD after a refused download"
+        );
     }
 
     // A client with the good state-1 state.txt keeps it.

@@ -1211,6 +1211,48 @@ fn role_reached_via_other_delegator_is_verified_against_it() {
     assert!(d.trusted.delegated("a").is_some());
 }
 
+/// The check the updater makes when the search reaches a loaded role through a second
+/// delegator (a diamond): the trusted state is checked, not changed.
+#[test]
+fn loaded_role_is_checked_against_a_second_delegator() {
+    let mut d = Delegated::new();
+    d.load_b();
+    let by_a = sign(targets(1, future()), &[&d.a]);
+    d.trusted
+        .update_delegated_targets(&by_a, "a", "targets")
+        .unwrap();
+    // Through targets (which trusts A) it verifies; through b (which trusts only C) not.
+    assert_eq!(
+        d.trusted
+            .verify_delegated_via("a", "targets")
+            .unwrap()
+            .signed()
+            .version(),
+        1
+    );
+    assert_threshold(d.trusted.verify_delegated_via("a", "b"), "a", &[], &[&d.c]);
+    // Delegators that do not delegate `a`, and a role not loaded.
+    for (role, delegator) in [
+        ("a", "root"),
+        ("a", "nobody"),
+        ("targets", "b"),
+        ("x", "targets"),
+    ] {
+        assert_eq!(
+            expect_err(d.trusted.verify_delegated_via(role, delegator)),
+            TrustError::UnknownDelegator {
+                delegator: delegator.into(),
+                role: role.into()
+            },
+            "{role} via {delegator}"
+        );
+    }
+    assert!(d.trusted.verify_delegated_via("targets", "root").is_ok());
+    // Nothing changed: `a` is still recorded as loaded through targets.
+    assert!(d.trusted.delegated_by("a", "targets").is_some());
+    assert!(d.trusted.delegated_by("a", "b").is_none());
+}
+
 #[test]
 fn reloading_a_delegator_forgets_its_delegates() {
     let mut d = Delegated::new();

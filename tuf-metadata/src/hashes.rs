@@ -66,7 +66,9 @@ pub fn verify(data: &[u8], length: Option<u64>, hashes: Option<&Hashes>) -> Resu
     }
     for (algorithm, expected) in hashes.into_iter().flatten() {
         let found = digest_hex(algorithm, data)?;
-        if !found.eq_ignore_ascii_case(expected) {
+        // Exact comparison, as python-tuf's `_verify_hashes` (`hexdigest() != expected`): an
+        // upper-case digest in metadata never matches.
+        if found != *expected {
             return Err(Error::HashMismatch {
                 algorithm: algorithm.clone(),
                 expected: expected.clone(),
@@ -189,7 +191,8 @@ impl StreamVerifier {
         }
         for (algorithm, expected, state) in self.digests {
             let found = state.finish();
-            if !found.eq_ignore_ascii_case(&expected) {
+            // Exact, as in `verify` above (python-tuf compares the lower-case hexdigest).
+            if found != expected {
                 return Err(Error::HashMismatch {
                     algorithm,
                     expected,
@@ -236,4 +239,33 @@ pub(crate) fn hashes_value(hashes: &Hashes) -> Value {
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// python-tuf compares hex digests exactly: an upper-case digest listed in metadata is a
+    /// mismatch, in the one-shot and the streaming check alike.
+    #[test]
+    fn digests_compare_exactly() {
+        let data = b"abc";
+        let lower = digest_hex("sha256", data).unwrap();
+        let mut hashes = Hashes::new();
+        hashes.insert("sha256".to_owned(), lower.clone());
+        verify(data, Some(3), Some(&hashes)).unwrap();
+        let mut stream = StreamVerifier::new(Some(3), &hashes).unwrap();
+        stream.update(data);
+        stream.finish().unwrap();
+
+        hashes.insert("sha256".to_owned(), lower.to_ascii_uppercase());
+        assert!(matches!(
+            verify(data, Some(3), Some(&hashes)),
+            Err(Error::HashMismatch { .. })
+        ));
+        let mut stream = StreamVerifier::new(Some(3), &hashes).unwrap();
+        stream.update(data);
+        assert!(matches!(stream.finish(), Err(Error::HashMismatch { .. })));
+    }
 }

@@ -199,6 +199,27 @@ enum Command {
         #[arg(long)]
         keep_old: bool,
     },
+    /// Manage the keys trusted for a role (publish afterwards)
+    ///
+    /// For a top-level role the keys are listed in root (the next root version is signed by
+    /// the previous root's keys and its own); for a delegated role in its delegator. Adding a
+    /// key held elsewhere is how several holders share a threshold: each signs with
+    /// `tuf-repo sign` after `publish`.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Set how many keys must sign a role (publish afterwards)
+    ///
+    /// THRESHOLD must be between 1 and the number of keys trusted for ROLE.
+    Threshold {
+        /// The repository directory.
+        dir: PathBuf,
+        /// The role (top-level or delegated).
+        role: String,
+        /// The new threshold.
+        threshold: u64,
+    },
     /// Re-sign snapshot and timestamp with new expiries (for a cron job)
     ///
     /// Writes a new snapshot (expiring in 7 days by default) and a new timestamp (1 day),
@@ -219,6 +240,104 @@ enum Command {
         /// The repository directory.
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyAction {
+    /// Trust a key held elsewhere for ROLE
+    ///
+    /// FILE is the public key: either securesystemslib JSON
+    /// ({"keytype", "scheme", "keyval": {"public"}}, as `tuf-repo key public` prints it) or a
+    /// PEM SubjectPublicKeyInfo, which needs --scheme. Prints the new key id.
+    Add {
+        /// The repository directory.
+        dir: PathBuf,
+        /// The role that is to trust the key.
+        role: String,
+        /// The public key file.
+        #[arg(long, value_name = "FILE")]
+        public: PathBuf,
+        /// Signature scheme of a PEM public key (see `init --help`).
+        #[arg(long, value_name = "SCHEME", value_parser = parse_scheme)]
+        scheme: Option<Scheme>,
+    },
+    /// Make a new key for ROLE, store it under DIR/keys/<role>/ and trust it
+    Generate {
+        /// The repository directory.
+        dir: PathBuf,
+        /// The role that is to trust the key.
+        role: String,
+        /// Signature scheme of the new key (see `init --help`).
+        #[arg(long, value_name = "SCHEME", default_value = "ed25519", value_parser = parse_scheme)]
+        key_type: Scheme,
+    },
+    /// Stop trusting the key KEYID for ROLE
+    ///
+    /// Refused when fewer keys than the role's threshold would remain. The key file, if any,
+    /// stays under DIR/keys/.
+    Revoke {
+        /// The repository directory.
+        dir: PathBuf,
+        /// The role.
+        role: String,
+        /// The key id to revoke (as `tuf-repo status` lists it).
+        keyid: String,
+    },
+    /// Print the public key of a private key file, as securesystemslib JSON
+    ///
+    /// A key holder runs this on their own key and hands the output to the repository
+    /// owner, who runs `tuf-repo key add`. No repository is needed.
+    Public {
+        /// The private key: unencrypted PKCS#8 PEM.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
+}
+
+/// Reads a public key from `path`: securesystemslib JSON, or PEM SubjectPublicKeyInfo with
+/// `scheme`.
+fn read_public_key(path: &Path, scheme: Option<Scheme>) -> Result<tuf_crypto::PublicKey, Failure> {
+    /// Public key files are a few kilobytes at most (RSA 16384-bit PEM is under 3 KiB).
+    const MAX_KEY_FILE: u64 = 64 * 1024;
+    let shown = path.display();
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("reading {shown}: {e}"))?
+        .len();
+    if size > MAX_KEY_FILE {
+        return Err(format!("{shown}: {size} bytes is too large for a public key file").into());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("reading {shown}: {e}"))?;
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        let value: serde_json::Value = serde_json::from_str(trimmed)
+            .map_err(|e| format!("{shown}: not a JSON public key: {e}"))?;
+        let key = tuf_crypto::PublicKey::from_value(value)
+            .map_err(|e| format!("{shown}: not a public key: {e}"))?;
+        if let Some(expected) = scheme {
+            if key.scheme() != Some(expected) {
+                return Err(format!(
+                    "{shown}: the key's scheme is {}, not {expected}",
+                    key.scheme_name()
+                )
+                .into());
+            }
+        }
+        return Ok(key);
+    }
+    if trimmed.starts_with("-----BEGIN PUBLIC KEY-----") {
+        let scheme = scheme.ok_or_else(|| {
+            format!("{shown}: a PEM public key needs --scheme (one of {SCHEMES})")
+        })?;
+        return tuf_crypto::PublicKey::from_spki_pem(&text, scheme)
+            .map_err(|e| format!("{shown}: not a {scheme} public key: {e}").into());
+    }
+    if trimmed.starts_with("-----BEGIN") && trimmed.contains("PRIVATE KEY") {
+        return Err(format!(
+            "{shown} is a private key: hand over only its public part (`tuf-repo key public --key {shown}`)"
+        )
+        .into());
+    }
+    Err(format!("{shown}: expected a JSON public key or a PEM \"PUBLIC KEY\"").into())
 }
 
 fn parse_scheme(name: &str) -> Result<Scheme, String> {
@@ -603,6 +722,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let report = repo.publish(&bars)?;
             print_report(&report);
         }
+        Command::Key { action } => run_key(action, key_options)?,
+        Command::Threshold {
+            dir,
+            role,
+            threshold,
+        } => {
+            let mut repo = open(&dir, key_options)?;
+            repo.set_threshold(&role, threshold)?;
+            repo.save()?;
+            println!("threshold of {role} set to {threshold}");
+            println!("run `tuf-repo publish {}` to publish", dir.display());
+        }
         Command::Refresh { dir, days } => {
             let mut repo = open(&dir, key_options)?;
             let report = repo.refresh(days.unwrap_or(1), days.unwrap_or(7))?;
@@ -632,6 +763,51 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
         }
     }
+    Ok(())
+}
+
+fn run_key(action: KeyAction, key_options: KeyOptions) -> Result<(), Failure> {
+    let (dir, role, keyid, verb) = match action {
+        KeyAction::Public { key } => {
+            let pem = std::fs::read_to_string(&key)
+                .map_err(|e| format!("reading {}: {e}", key.display()))?;
+            let signer = tuf_crypto::PrivateKey::from_pkcs8_pem_auto(&pem)
+                .map_err(|e| format!("{}: not a PKCS#8 private key: {e}", key.display()))?;
+            println!("{}", signer.public_key().to_value());
+            return Ok(());
+        }
+        KeyAction::Add {
+            dir,
+            role,
+            public,
+            scheme,
+        } => {
+            let key = read_public_key(&public, scheme)?;
+            let mut repo = open(&dir, key_options)?;
+            let keyid = repo.add_key(&role, key)?;
+            repo.save()?;
+            (dir, role, keyid, "now trusts")
+        }
+        KeyAction::Generate {
+            dir,
+            role,
+            key_type,
+        } => {
+            let mut repo = open(&dir, key_options)?;
+            let keyid = repo.generate_key(&role, key_type)?;
+            repo.save()?;
+            (dir, role, keyid, "now trusts new key")
+        }
+        KeyAction::Revoke { dir, role, keyid } => {
+            let keyid = tuf_crypto::KeyId::new(keyid);
+            let mut repo = open(&dir, key_options)?;
+            repo.revoke_key(&role, &keyid)?;
+            repo.save()?;
+            (dir, role, keyid, "no longer trusts")
+        }
+    };
+    println!("{role} {verb} {keyid}");
+    println!("run `tuf-repo publish {}` to publish", dir.display());
     Ok(())
 }
 

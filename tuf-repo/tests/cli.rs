@@ -66,8 +66,19 @@ fn pem_files(dir: &Path) -> Vec<PathBuf> {
 fn help_documents_every_subcommand_and_flag() {
     let help = ok(&["--help"]);
     for command in [
-        "init", "add", "remove", "delegate", "bins", "publish", "sign", "status", "rotate",
-        "refresh", "verify",
+        "init",
+        "add",
+        "remove",
+        "delegate",
+        "bins",
+        "publish",
+        "sign",
+        "status",
+        "rotate",
+        "refresh",
+        "verify",
+        "key",
+        "threshold",
     ] {
         assert!(help.contains(command), "{command} missing from --help");
     }
@@ -107,6 +118,21 @@ fn help_documents_every_subcommand_and_flag() {
             );
         }
     }
+    for (action, flags) in [
+        ("add", &["ROLE", "--public", "--scheme"][..]),
+        ("generate", &["ROLE", "--key-type"]),
+        ("revoke", &["ROLE", "KEYID"]),
+        ("public", &["--key"]),
+    ] {
+        let help = ok(&["key", action, "--help"]);
+        for flag in flags {
+            assert!(
+                help.contains(flag),
+                "`key {action} --help` lacks {flag}:\n{help}"
+            );
+        }
+    }
+    assert!(ok(&["threshold", "--help"]).contains("THRESHOLD"));
     assert!(ok(&["init", "--help"]).contains("rsa-pkcs1v15-sha512"));
     assert!(ok(&["--version"]).starts_with("tuf-repo "));
 }
@@ -357,4 +383,97 @@ fn plain_layout_through_the_command() {
     let out = ok(&["verify", r]);
     assert!(out.contains("consistent snapshots off"), "{out}");
     assert_eq!(status(&repo)["consistent_snapshot"], false);
+}
+
+/// Several holders share the threshold of a top-level role: an outside holder's public key is
+/// added (JSON and PEM forms), the threshold raised, the role published short of signatures,
+/// completed with `sign`, and a key revoked again.
+#[test]
+fn top_level_threshold_shared_by_several_holders() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let r = repo.to_str().unwrap();
+    ok(&["init", r]);
+
+    // The outside holder makes a key elsewhere (here: a second repository's targets key) and
+    // hands over only the public part.
+    let other = dir.path().join("other");
+    ok(&["init", other.to_str().unwrap()]);
+    let holder_key = pem_files(&other.join("keys/targets")).remove(0);
+    let holder = holder_key.to_str().unwrap();
+    let public_json = ok(&["key", "public", "--key", holder]);
+    let public: serde_json::Value = serde_json::from_str(public_json.trim()).unwrap();
+    assert_eq!(public["keytype"], "ed25519");
+    assert_eq!(public["scheme"], "ed25519");
+    let public_file = file(dir.path(), "holder.pub.json", &public_json);
+
+    // Refusals: a private key handed over, an unknown role, a threshold above the key count.
+    let stderr = fails(&["key", "add", r, "targets", "--public", holder]);
+    assert!(stderr.contains("is a private key"), "{stderr}");
+    fails(&["key", "add", r, "nobody", "--public", &public_file]);
+    let stderr = fails(&["threshold", r, "targets", "2"]);
+    assert!(stderr.contains("threshold"), "{stderr}");
+
+    let out = ok(&["key", "add", r, "targets", "--public", &public_file]);
+    let holder_id = out
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_owned();
+    assert_eq!(holder_id.len(), 64, "{out}");
+    ok(&["threshold", r, "targets", "2"]);
+    let file_to_add = file(dir.path(), "app.tar", "release");
+    ok(&["add", r, &file_to_add]);
+    let out = ok(&["publish", r]);
+    assert!(out.contains("published root v2"), "{out}");
+    assert!(out.contains("1 of 2 signatures"), "{out}");
+    let targets = &status(&repo)["roles"]["targets"];
+    assert_eq!(targets["threshold"], 2);
+    assert_eq!(targets["verified"], false);
+    assert_eq!(targets["missing"], serde_json::json!([holder_id]));
+    fails(&["verify", r]);
+
+    let out = ok(&["sign", r, "targets", "--key", holder]);
+    assert!(out.contains("now has enough signatures"), "{out}");
+    ok(&["verify", r]);
+
+    // A PEM SubjectPublicKeyInfo (the spec-vectors ed25519 key) needs its scheme. It and a key
+    // generated here are added to snapshot, and the PEM key revoked again (refused while it
+    // would leave fewer keys than the threshold).
+    let pem = file(
+        dir.path(),
+        "holder.pub.pem",
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAVgbgw3DHCarn65UfXcNZeuLm0jjUxc5L0Ix+dtACHeg=\n-----END PUBLIC KEY-----\n",
+    );
+    let stderr = fails(&["key", "add", r, "snapshot", "--public", &pem]);
+    assert!(stderr.contains("--scheme"), "{stderr}");
+    let out = ok(&[
+        "key", "add", r, "snapshot", "--public", &pem, "--scheme", "ed25519",
+    ]);
+    let pem_id = out
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_owned();
+    let out = ok(&["key", "generate", r, "snapshot"]);
+    assert!(out.contains("now trusts new key"), "{out}");
+    ok(&["threshold", r, "snapshot", "3"]);
+    let stderr = fails(&["key", "revoke", r, "snapshot", &pem_id]);
+    assert!(stderr.contains("threshold"), "{stderr}");
+    ok(&["threshold", r, "snapshot", "1"]);
+    ok(&["key", "revoke", r, "snapshot", &pem_id]);
+    let stderr = fails(&["key", "revoke", r, "snapshot", &pem_id]);
+    assert!(stderr.contains(&pem_id), "{stderr}");
+    ok(&["publish", r]);
+    ok(&["verify", r]);
+    let snapshot = &status(&repo)["roles"]["snapshot"];
+    assert_eq!(snapshot["threshold"], 1);
+    assert_eq!(snapshot["signed"].as_array().unwrap().len(), 2);
+    assert_eq!(snapshot["verified"], true);
 }

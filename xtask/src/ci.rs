@@ -1,5 +1,6 @@
-//! `cargo xtask ci`: everything CI checks, in the order that fails fastest, with the test run
-//! last so that the output ends with cargo's test summary lines.
+//! `cargo xtask ci`: everything CI checks, in the order that fails fastest (formatting,
+//! clippy, cargo-deny, the end-to-end demo), with the test run last so that the output ends
+//! with cargo's test summary lines.
 //!
 //! It installs what it needs itself (cargo-deny from crates.io when missing); the Python
 //! reference implementation is installed into `target/pyref` by the tests that use it.
@@ -35,6 +36,9 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         "cargo deny",
         cargo(&["deny", "--locked", "check", "bans", "licenses", "sources"]),
     )?;
+    // README's first command, the main job end to end, so that it cannot break unnoticed.
+    eprintln!("==> demo: cargo xtask demo");
+    crate::demo::run(&[]).context("`cargo xtask demo` failed")?;
     let totals = tests(cargo(&["test", "--workspace", "--locked"]))?;
     // One closing line over every test binary and doc-test run, so the summary is not the
     // last crate's alone.

@@ -31,11 +31,12 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         .status()
         .context("running cargo build")?;
     ensure!(status.success(), "cargo build failed");
-    let bin = root.join("target/debug");
+    let target_dir = target_dir(&root);
+    let bin = target_dir.join("debug");
     let repo_bin = bin.join("tuf-repo");
     let client_bin = bin.join("tuf-client");
 
-    let work = root.join("target/demo");
+    let work = target_dir.join("demo");
     if work.exists() {
         std::fs::remove_dir_all(&work).with_context(|| format!("clearing {}", work.display()))?;
     }
@@ -220,7 +221,10 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     );
     println!("   refused: the client keeps its newer trusted timestamp");
 
-    say("done: the repository, the served copy and the client's directories are in target/demo");
+    say(&format!(
+        "done: the repository, the served copy and the client's directories are in {}",
+        work.display()
+    ));
     Ok(())
 }
 
@@ -261,6 +265,15 @@ fn workspace_root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the workspace root),
+/// else `<root>/target`.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root.join(dir),
+        _ => root.join("target"),
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
