@@ -52,6 +52,15 @@ fn file(dir: &Path, name: &str, content: &str) -> String {
     path.to_str().unwrap().to_owned()
 }
 
+/// The key id a `key add`/`key generate` prints last on its first line.
+fn printed_keyid(out: &str) -> String {
+    out.lines()
+        .next()
+        .and_then(|line| line.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no key id printed: {out}"))
+        .to_owned()
+}
+
 fn pem_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap()
@@ -415,14 +424,7 @@ fn top_level_threshold_shared_by_several_holders() {
     assert!(stderr.contains("threshold"), "{stderr}");
 
     let out = ok(&["key", "add", r, "targets", "--public", &public_file]);
-    let holder_id = out
-        .lines()
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .to_owned();
+    let holder_id = printed_keyid(&out);
     assert_eq!(holder_id.len(), 64, "{out}");
     ok(&["threshold", r, "targets", "2"]);
     let file_to_add = file(dir.path(), "app.tar", "release");
@@ -453,14 +455,7 @@ fn top_level_threshold_shared_by_several_holders() {
     let out = ok(&[
         "key", "add", r, "snapshot", "--public", &pem, "--scheme", "ed25519",
     ]);
-    let pem_id = out
-        .lines()
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .to_owned();
+    let pem_id = printed_keyid(&out);
     let out = ok(&["key", "generate", r, "snapshot"]);
     assert!(out.contains("now trusts new key"), "{out}");
     ok(&["threshold", r, "snapshot", "3"]);
