@@ -8,6 +8,10 @@
 //! leaves a detail open (which files are stored after a failure, what is reused from the
 //! metadata directory), scenarios follow python-tuf's ngclient and CLIENT-CLI.md, and say so.
 
+mod extra;
+mod limits;
+mod variants;
+
 use tuf_crypto::{KeyId, Scheme};
 use tuf_metadata::{DelegatedRole, MetaFile, SuccinctRoles, hashes};
 
@@ -20,8 +24,17 @@ const CONTENT_V2: &[u8] = b"the target file, version 2 (longer)\n";
 const EVIL: &[u8] = b"the target file, version X\n";
 const YEAR: i64 = 365 * 24 * 3600;
 
-/// Every scenario, in a stable order.
+/// Every scenario, in a stable order: the hand-written ones, then their variants with other
+/// key types and without consistent snapshots.
 pub fn catalogue() -> Vec<Scenario> {
+    let mut all = written();
+    all.extend(variants::key_types(written()));
+    all.extend(variants::non_consistent(written()));
+    all
+}
+
+/// The hand-written scenarios.
+fn written() -> Vec<Scenario> {
     let mut all = Vec::new();
     all.extend(basic());
     all.extend(root());
@@ -40,6 +53,16 @@ pub fn catalogue() -> Vec<Scenario> {
     all.extend(bins());
     all.extend(keys());
     all.extend(cache());
+    all.extend(limits::limits());
+    all.extend(limits::encoding());
+    all.extend(limits::listed_meta());
+    all.extend(extra::roots());
+    all.extend(extra::thresholds());
+    all.extend(extra::delegations());
+    all.extend(extra::succinct_bins());
+    all.extend(extra::formats());
+    all.extend(extra::mirrors());
+    all.extend(extra::caches());
     all
 }
 

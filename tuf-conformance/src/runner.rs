@@ -342,12 +342,18 @@ pub fn run_scenario(
                 result.map_err(|e| context(with_requests(e, &last_requests)))?;
             }
             Step::Requests(expected) | Step::RequestsWithRetries(expected) => {
-                let expected: Vec<String> = expected.iter().map(|r| resolve(&sim, r)).collect();
                 let mut actual = last_requests.clone();
                 if matches!(step, Step::RequestsWithRetries(_)) {
                     actual.dedup();
                 }
-                if actual != expected {
+                let matches = actual.len() == expected.len()
+                    && actual
+                        .iter()
+                        .zip(expected)
+                        .all(|(a, e)| request_matches(&sim, a, e));
+                if !matches {
+                    let expected: Vec<String> =
+                        expected.iter().map(|r| resolve(&sim, r)).collect();
                     return Err(context(format!(
                         "requests were\n  {actual:?}\nexpected\n  {expected:?}"
                     )));
@@ -396,6 +402,11 @@ pub fn run_scenario(
                 fs::write(&path, b"{ not json")
                     .map_err(|e| context(format!("harness error: {e}")))?;
             }
+            Step::DeleteTrusted(role) => {
+                let path = md.join(format!("{}.json", quote(role)));
+                fs::remove_file(&path).map_err(|e| context(format!("harness error: {e}")))?;
+            }
+            Step::CorruptTargetDir => corrupt_files(&td).map_err(context)?,
         }
     }
     Ok(())
@@ -409,6 +420,18 @@ fn resolve(sim: &RepositorySimulator, req: &Req) -> String {
     match req {
         Req::Path(p) => p.clone(),
         Req::Target(path) => sim.target_request_path(path),
+    }
+}
+
+/// Whether the request `actual` (as sent) is the expected one: metadata paths exactly (role
+/// names must be quoted as CLIENT-CLI.md says), target paths after percent-decoding.
+fn request_matches(sim: &RepositorySimulator, actual: &str, expected: &Req) -> bool {
+    let wanted = resolve(sim, expected);
+    match expected {
+        Req::Path(_) => actual == wanted,
+        Req::Target(_) => {
+            actual == wanted || crate::server::percent_decode(actual).as_deref() == Some(&wanted)
+        }
     }
 }
 
@@ -434,6 +457,20 @@ fn json_files(md: &Path) -> Vec<String> {
         .collect();
     out.sort();
     out
+}
+
+fn corrupt_files(dir: &Path) -> Result<(), String> {
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            corrupt_files(&path)?;
+        } else {
+            let length = fs::metadata(&path).map_or(0, |m| m.len());
+            let garbage = vec![b'#'; usize::try_from(length).unwrap_or(0)];
+            fs::write(&path, garbage).map_err(|e| format!("harness error: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<Vec<u8>>) {

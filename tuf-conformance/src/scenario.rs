@@ -17,7 +17,8 @@ pub enum Req {
     /// This exact path (relative to the server root), e.g. `metadata/2.root.json`.
     Path(String),
     /// The URL of target `path` as the simulator serves it (hash-prefixed with consistent
-    /// snapshots).
+    /// snapshots). Compared after percent-decoding the request: `a%20b` and `a b` name the
+    /// same file, and the protocol leaves the encoding of target paths to the client.
     Target(String),
 }
 
@@ -82,6 +83,10 @@ pub enum Step {
     TargetDir(Vec<Vec<u8>>),
     /// Overwrite the client's trusted file of `role` with garbage.
     CorruptTrusted(String),
+    /// Delete the client's trusted file of `role`.
+    DeleteTrusted(String),
+    /// Overwrite every file in the target directory with garbage of the same length.
+    CorruptTargetDir,
 }
 
 impl fmt::Debug for Step {
@@ -100,6 +105,8 @@ impl fmt::Debug for Step {
             Step::MetadataFiles(roles) => write!(f, "MetadataFiles({roles:?})"),
             Step::TargetDir(c) => write!(f, "TargetDir({} files)", c.len()),
             Step::CorruptTrusted(role) => write!(f, "CorruptTrusted({role})"),
+            Step::DeleteTrusted(role) => write!(f, "DeleteTrusted({role})"),
+            Step::CorruptTargetDir => write!(f, "CorruptTargetDir"),
         }
     }
 }

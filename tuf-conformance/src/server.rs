@@ -275,7 +275,8 @@ fn trickle(stream: &mut TcpStream, shared: &Shared, body: &[u8], bytes_per_secon
     finish(stream);
 }
 
-fn percent_decode(segment: &str) -> Option<String> {
+/// Decodes `%XX` escapes; `None` if an escape is malformed or the result is not UTF-8.
+pub(crate) fn percent_decode(segment: &str) -> Option<String> {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -72,6 +72,11 @@ pub enum Tamper {
     AppendWhitespace,
     /// Serve these bytes instead.
     Replace(Vec<u8>),
+    /// Append this many bytes of whitespace (still valid, still verifying JSON): for size
+    /// limits and listed lengths.
+    Pad(usize),
+    /// List every signature twice (same key id, same bytes): a threshold must count it once.
+    DuplicateSignatures,
 }
 
 /// How the server answers a request for one path.
@@ -793,6 +798,46 @@ impl RepositorySimulator {
         Ok(metadata.to_bytes())
     }
 
+    /// Signs an arbitrary `signed` object (malformed or of the wrong type, as the scenario
+    /// needs) with the keys that sign `role`, in the envelope a repository serves.
+    ///
+    /// # Errors
+    /// Canonicalisation or signing failures, [`Error::UnknownKey`].
+    pub fn sign_json(&self, role: &str, signed: Value) -> Result<Vec<u8>, Error> {
+        let payload = canonical::to_vec(&signed)
+            .map_err(|e| Error::Metadata(tuf_metadata::Error::CanonicalJson(e)))?;
+        let mut signatures = Vec::new();
+        for keyid in self.role_signers(role) {
+            let key = self.keyring.get(&keyid).ok_or_else(|| Error::UnknownKey {
+                keyid: keyid.as_str().to_owned(),
+            })?;
+            let raw = key.try_sign(&payload)?;
+            signatures.push(serde_json::json!({"keyid": keyid.as_str(), "sig": hex::encode(raw)}));
+        }
+        Ok(pretty(&serde_json::json!({"signatures": signatures, "signed": signed})))
+    }
+
+    /// The bytes of `role` at `version` as last signed by [`RepositorySimulator::files`]
+    /// (before any tampering).
+    pub fn signed_bytes(&self, role: &str, version: u64) -> Option<&[u8]> {
+        self.history
+            .get(&(role.to_owned(), version))
+            .map(Vec::as_slice)
+    }
+
+    /// Makes `alias` a second key id for the key material of `keyid` (what a client must not
+    /// count twice towards a threshold); signatures by either carry the alias only when
+    /// copied by hand.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`].
+    pub fn alias_key(&mut self, keyid: &KeyId, alias: &str) -> Result<KeyId, Error> {
+        let public = self.public_key(keyid)?;
+        let alias = KeyId::new(alias);
+        self.root.keys.insert(alias.clone(), public);
+        Ok(alias)
+    }
+
     /// The keys trusted for `role`: from root, or from the first delegator listing it.
     pub fn role_keyids(&self, role: &str) -> Vec<KeyId> {
         if let Some(entry) = self.root.roles.get(role) {
@@ -842,6 +887,19 @@ fn apply(tamper: &Tamper, bytes: &[u8]) -> Result<Vec<u8>, Error> {
             let mut out = bytes.to_vec();
             out.extend_from_slice(b"\n   \n");
             out
+        }
+        Tamper::Pad(count) => {
+            let mut out = bytes.to_vec();
+            out.resize(bytes.len().saturating_add(*count), b' ');
+            out
+        }
+        Tamper::DuplicateSignatures => {
+            let mut value: Value = serde_json::from_slice(bytes)?;
+            if let Some(signatures) = value.get_mut("signatures").and_then(Value::as_array_mut) {
+                let copy = signatures.clone();
+                signatures.extend(copy);
+            }
+            pretty(&value)
         }
         Tamper::BadSignature | Tamper::NoSignatures => {
             let mut value: Value = serde_json::from_slice(bytes)?;
