@@ -134,11 +134,44 @@ pub struct Updater {
     trusted: TrustedMetadata,
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn target_paths_are_encoded_only_where_needed() {
+        assert_eq!(
+            super::encode_target_path("dir/a-1.0_x~.tar.gz"),
+            "dir/a-1.0_x~.tar.gz"
+        );
+        assert_eq!(
+            super::encode_target_path("d/what?#1 100%"),
+            "d/what%3F%231%20100%25"
+        );
+        assert_eq!(super::encode_target_path("ü"), "%C3%BC");
+    }
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// Percent-encodes the bytes of a target path that a URL path cannot carry as they are (spec
+/// 4.5: TARGETPATH is a path relative to the targets base URL). RFC 3986 `pchar` and `/` pass
+/// through, so ordinary paths are sent unchanged; `?`, `#`, `%`, spaces and non-ASCII are
+/// escaped, so `a?b` names the file `a?b`, not `a` with a query. python-tuf sends the path
+/// as it is (a `?` or `#` in a path then names another resource).
+fn encode_target_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn with_slash(url: &str) -> String {
@@ -456,7 +489,7 @@ impl Updater {
             },
             _ => target_path.to_owned(),
         };
-        let url = format!("{base}{remote}");
+        let url = format!("{base}{}", encode_target_path(&remote));
         tracing::debug!(url, length = info.length, "5.7: downloading target");
         let failed = |source| Error::TargetVerification {
             path: target_path.to_owned(),

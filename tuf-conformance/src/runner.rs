@@ -352,8 +352,7 @@ pub fn run_scenario(
                         .zip(expected)
                         .all(|(a, e)| request_matches(&sim, a, e));
                 if !matches {
-                    let expected: Vec<String> =
-                        expected.iter().map(|r| resolve(&sim, r)).collect();
+                    let expected: Vec<String> = expected.iter().map(|r| resolve(&sim, r)).collect();
                     return Err(context(format!(
                         "requests were\n  {actual:?}\nexpected\n  {expected:?}"
                     )));

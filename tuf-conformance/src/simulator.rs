@@ -814,7 +814,9 @@ impl RepositorySimulator {
             let raw = key.try_sign(&payload)?;
             signatures.push(serde_json::json!({"keyid": keyid.as_str(), "sig": hex::encode(raw)}));
         }
-        Ok(pretty(&serde_json::json!({"signatures": signatures, "signed": signed})))
+        Ok(pretty(
+            &serde_json::json!({"signatures": signatures, "signed": signed}),
+        ))
     }
 
     /// The bytes of `role` at `version` as last signed by [`RepositorySimulator::files`]

@@ -13,9 +13,7 @@ use super::{
 };
 use crate::Error;
 use crate::scenario::{Req, Scenario, Step, fresh_refresh, m, t};
-use crate::simulator::{
-    Behaviour, RepositorySimulator, SimOptions, TARGETS, Tamper, expires_in,
-};
+use crate::simulator::{Behaviour, RepositorySimulator, SimOptions, TARGETS, Tamper, expires_in};
 
 /// The clean bytes `files()` serves for `role`.
 fn served(sim: &mut RepositorySimulator, role: &str) -> Result<Vec<u8>, Error> {
@@ -54,13 +52,20 @@ fn edit_signed(
 
 fn extra_field() -> serde_json::Map<String, Value> {
     let mut map = serde_json::Map::new();
-    map.insert("x-conformance-extra".into(), serde_json::json!({"nested": [1, "two", null]}));
+    map.insert(
+        "x-conformance-extra".into(),
+        serde_json::json!({"nested": [1, "two", null]}),
+    );
     map
 }
 
 pub(super) fn roots() -> Vec<Scenario> {
     let mut long_chain: Vec<Req> = (2..=22).map(|v| m(&format!("{v}.root.json"))).collect();
-    long_chain.extend([m("timestamp.json"), m("1.snapshot.json"), m("1.targets.json")]);
+    long_chain.extend([
+        m("timestamp.json"),
+        m("1.snapshot.json"),
+        m("1.targets.json"),
+    ]);
     vec![
         s("root/final-root-expired-after-valid-intermediate", "5.3.10, attack: indefinite freeze",
           "Root 2 is valid, root 3 (the newest) is expired: the chain is followed to root 3, which is stored (5.3.10), and the refresh fails; no timestamp is trusted.")
@@ -147,6 +152,7 @@ pub(super) fn thresholds() -> Vec<Scenario> {
                     role.threshold = 2;
                 }
                 sim.publish_root()?;
+                sim.sign_with("timestamp", vec![k1]);
                 edit_signatures(sim, "timestamp", |sigs| {
                     if let Some(mut copy) = sigs.first().cloned() {
                         copy["keyid"] = Value::String(alias.as_str().to_owned());
@@ -404,10 +410,16 @@ fn bins_download(name: &str, bits: u8, path: String, description: &str) -> Scena
     let bin = bin_name(bits, &path);
     let p = path.clone();
     s(name, "TAP 15 (succinct hash bins), 5.6.7", description)
-        .publish(move |sim| { sim.add_succinct_bins(TARGETS, bits, "bins")?; let b = sim.bin_for(TARGETS, &p)?; sim.add_target(&b, &p, CONTENT) })
-        .init().download(&[&path], true)
+        .publish(move |sim| {
+            sim.add_succinct_bins(TARGETS, bits, "bins")?;
+            let b = sim.bin_for(TARGETS, &p)?;
+            sim.add_target(&b, &p, CONTENT)
+        })
+        .init()
+        .download(&[&path], true)
         .requests(fresh_then(vec![m(&format!("1.{bin}.json")), t(&path)]))
-        .trusted(&bin, 1).target_dir(&[CONTENT])
+        .trusted(&bin, 1)
+        .target_dir(&[CONTENT])
 }
 
 pub(super) fn succinct_bins() -> Vec<Scenario> {
@@ -461,7 +473,7 @@ pub(super) fn succinct_bins() -> Vec<Scenario> {
             .publish(|sim| { sim.add_succinct_bins(TARGETS, 3, "bins")?; let b = sim.bin_for(TARGETS, "pkg/file.txt")?; sim.add_target(&b, "pkg/file.txt", CONTENT)?; sim.update(&b) })
             .init().download(&["pkg/file.txt"], true).trusted(&bin_for_rollback, 2)
             .publish(|sim| { let b = sim.bin_for(TARGETS, "pkg/file.txt")?; sim.update("snapshot")?; sim.override_snapshot_meta(&b, Some(MetaFile::new(1))); Ok(()) })
-            .refresh(false).trusted("snapshot", 3),
+            .refresh(false).trusted("snapshot", 2),
         s("bins/bin-expired", "TAP 15, 5.6.4, attack: indefinite freeze",
           "The target's bin is expired: the download fails and the bin is not stored.")
             .publish(|sim| { sim.add_succinct_bins(TARGETS, 3, "bins")?; let b = sim.bin_for(TARGETS, "pkg/file.txt")?; sim.add_target(&b, "pkg/file.txt", CONTENT)?; sim.expire(&b) })
@@ -640,30 +652,44 @@ impl Kind {
             Kind::Target => fresh_then(vec![t("file.txt")]),
         };
         let scenario = match self {
-            Kind::Root => base.init().publish(move |sim| {
-                sim.publish_root()?;
-                sim.set_behaviour("metadata/2.root.json", behaviour);
-                Ok(())
-            }).refresh(false),
+            Kind::Root => base
+                .init()
+                .publish(move |sim| {
+                    sim.publish_root()?;
+                    sim.set_behaviour("metadata/2.root.json", behaviour);
+                    Ok(())
+                })
+                .refresh(false),
             Kind::Timestamp | Kind::Snapshot | Kind::Targets => {
                 let path = match self {
                     Kind::Timestamp => "metadata/timestamp.json",
                     Kind::Snapshot => "metadata/1.snapshot.json",
                     _ => "metadata/1.targets.json",
                 };
-                base.publish(move |sim| { sim.set_behaviour(path, behaviour); Ok(()) }).init().refresh(false)
+                base.publish(move |sim| {
+                    sim.set_behaviour(path, behaviour);
+                    Ok(())
+                })
+                .init()
+                .refresh(false)
             }
-            Kind::Delegated => base.publish(move |sim| {
-                with_role1(sim, &["*"], "file.txt")?;
-                sim.set_behaviour("metadata/1.role1.json", behaviour);
-                Ok(())
-            }).init().download(&["file.txt"], false),
-            Kind::Target => base.publish(move |sim| {
-                sim.add_target(TARGETS, "file.txt", CONTENT)?;
-                let p = sim.target_request_path("file.txt");
-                sim.set_behaviour(&p, behaviour);
-                Ok(())
-            }).init().download(&["file.txt"], false),
+            Kind::Delegated => base
+                .publish(move |sim| {
+                    with_role1(sim, &["*"], "file.txt")?;
+                    sim.set_behaviour("metadata/1.role1.json", behaviour);
+                    Ok(())
+                })
+                .init()
+                .download(&["file.txt"], false),
+            Kind::Target => base
+                .publish(move |sim| {
+                    sim.add_target(TARGETS, "file.txt", CONTENT)?;
+                    let p = sim.target_request_path("file.txt");
+                    sim.set_behaviour(&p, behaviour);
+                    Ok(())
+                })
+                .init()
+                .download(&["file.txt"], false),
         };
         let scenario = if matches!(behaviour, Behaviour::Trickle { .. }) {
             scenario
@@ -697,16 +723,24 @@ pub(super) fn mirrors() -> Vec<Scenario> {
             "The file is sent at 5 bytes per second: the client must give up and fail well within the step timeout.", Behaviour::Trickle { bytes_per_second: 5 }));
     }
     for kind in [Snapshot, Delegated] {
-        out.push(kind.scenario(&format!("malicious-mirrors/dropped-connection-{}", kind.label()), "CLIENT-CLI requests",
-            "The connection is closed without a response: a failed fetch.", Behaviour::Drop));
+        out.push(kind.scenario(
+            &format!("malicious-mirrors/dropped-connection-{}", kind.label()),
+            "CLIENT-CLI requests",
+            "The connection is closed without a response: a failed fetch.",
+            Behaviour::Drop,
+        ));
     }
     for kind in [Root, Snapshot, Targets, Delegated] {
         out.push(kind.scenario(&format!("malicious-mirrors/truncated-{}", kind.label()), "wrong length",
             "The file declares 100 bytes more than it sends, then the connection closes: a failed fetch.", Behaviour::Truncate));
     }
     for kind in [Timestamp, Targets, Delegated, Target] {
-        out.push(kind.scenario(&format!("malicious-mirrors/server-error-{}", kind.label()), "HTTP status",
-            "The file is answered with HTTP 500: a failed fetch.", Behaviour::Status(500)));
+        out.push(kind.scenario(
+            &format!("malicious-mirrors/server-error-{}", kind.label()),
+            "HTTP status",
+            "The file is answered with HTTP 500: a failed fetch.",
+            Behaviour::Status(500),
+        ));
     }
     for kind in [Snapshot, Targets, Delegated] {
         out.push(kind.scenario(&format!("malicious-mirrors/{}-missing", kind.label()), "HTTP status",

@@ -48,7 +48,11 @@ pub(super) fn limits() -> Vec<Scenario> {
     for v in 2..=257 {
         max_root.push(m(&format!("{v}.root.json")));
     }
-    max_root.extend([m("timestamp.json"), m("1.snapshot.json"), m("1.targets.json")]);
+    max_root.extend([
+        m("timestamp.json"),
+        m("1.snapshot.json"),
+        m("1.targets.json"),
+    ]);
     let mut at_limit = chain_requests(32);
     at_limit.push(t("file.txt"));
     vec![

@@ -40,9 +40,9 @@ pub(super) fn key_types(written: Vec<Scenario>) -> Vec<Scenario> {
                 .iter_mut()
                 .find(|s| s.as_ref().is_some_and(|s| s.name == *name))
                 .and_then(Option::take);
-            let Some(mut scenario) = found.or_else(|| {
-                super::written().into_iter().find(|s| s.name == *name)
-            }) else {
+            let Some(mut scenario) =
+                found.or_else(|| super::written().into_iter().find(|s| s.name == *name))
+            else {
                 continue;
             };
             scenario.name = format!("{name}-{}", scheme.as_str());
@@ -106,7 +106,10 @@ pub(super) fn non_consistent(written: Vec<Scenario>) -> Vec<Scenario> {
             continue;
         }
         scenario.name = format!("{}-non-consistent", scenario.name);
-        scenario.spec_ref = format!("{}, 5.5.2, 5.6.1, 5.7.3 (no consistent snapshots)", scenario.spec_ref);
+        scenario.spec_ref = format!(
+            "{}, 5.5.2, 5.6.1, 5.7.3 (no consistent snapshots)",
+            scenario.spec_ref
+        );
         scenario.description = format!(
             "{} Without consistent snapshots: metadata other than root is requested as <role>.json and targets by their path.",
             scenario.description
@@ -132,7 +135,10 @@ fn unversioned(request: &Req) -> Req {
     };
     if let Some(file) = path.strip_prefix("metadata/") {
         if let Some((version, rest)) = file.split_once('.') {
-            if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) && rest != "root.json" {
+            if !version.is_empty()
+                && version.bytes().all(|b| b.is_ascii_digit())
+                && rest != "root.json"
+            {
                 return Req::Path(format!("metadata/{rest}"));
             }
         }
@@ -175,7 +181,11 @@ mod tests {
             assert!(all.iter().any(|s| s.name == variant), "{variant}");
         }
         for name in SIGNATURE_ATTACKS {
-            assert!(all.iter().any(|s| s.name == format!("{name}-ecdsa-sha2-nistp384")), "{name}");
+            assert!(
+                all.iter()
+                    .any(|s| s.name == format!("{name}-ecdsa-sha2-nistp384")),
+                "{name}"
+            );
         }
     }
 }
