@@ -134,22 +134,6 @@ pub struct Updater {
     trusted: TrustedMetadata,
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn target_paths_are_encoded_only_where_needed() {
-        assert_eq!(
-            super::encode_target_path("dir/a-1.0_x~.tar.gz"),
-            "dir/a-1.0_x~.tar.gz"
-        );
-        assert_eq!(
-            super::encode_target_path("d/what?#1 100%"),
-            "d/what%3F%231%20100%25"
-        );
-        assert_eq!(super::encode_target_path("ü"), "%C3%BC");
-    }
-}
-
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -569,5 +553,21 @@ impl Write for VerifyingSink {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.staged.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn target_paths_are_encoded_only_where_needed() {
+        assert_eq!(
+            super::encode_target_path("dir/a-1.0_x~.tar.gz"),
+            "dir/a-1.0_x~.tar.gz"
+        );
+        assert_eq!(
+            super::encode_target_path("d/what?#1 100%"),
+            "d/what%3F%231%20100%25"
+        );
+        assert_eq!(super::encode_target_path("ü"), "%C3%BC");
     }
 }

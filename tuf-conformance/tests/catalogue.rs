@@ -13,7 +13,7 @@ use tuf_conformance::scenario::Step;
 #[test]
 fn catalogue_is_large_and_names_are_unique() {
     let all = catalogue();
-    assert!(all.len() >= 60, "{} scenarios", all.len());
+    assert!(all.len() >= 200, "{} scenarios", all.len());
     let names: BTreeSet<&str> = all.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names.len(), all.len(), "duplicate scenario names");
     for s in &all {
