@@ -2,7 +2,10 @@
 //! clippy, cargo-deny, the end-to-end demo), with the test run last so that the output ends
 //! with cargo's test summary lines.
 //!
-//! It installs what it needs itself (cargo-deny from crates.io when missing); the Python
+//! Before the tests, every fuzz target runs briefly ([`crate::fuzz::CI_SECONDS`] each, from
+//! its seeds and the corpus of earlier runs), so a crash on a known input fails CI.
+//!
+//! It installs what it needs itself (cargo-deny and cargo-fuzz from crates.io when missing); the Python
 //! reference implementation is installed into `target/pyref` by the tests that use it.
 
 use std::io::{BufRead, BufReader};
@@ -39,6 +42,12 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     // README's first command, the main job end to end, so that it cannot break unnoticed.
     eprintln!("==> demo: cargo xtask demo");
     crate::demo::run(&[]).context("`cargo xtask demo` failed")?;
+    eprintln!(
+        "==> fuzz: each target for {} s (cargo xtask fuzz --seconds {})",
+        crate::fuzz::CI_SECONDS,
+        crate::fuzz::CI_SECONDS
+    );
+    crate::fuzz::fuzz(crate::fuzz::CI_SECONDS, &[]).context("fuzzing")?;
     let totals = tests(cargo(&["test", "--workspace", "--locked"]))?;
     // One closing line over every test binary and doc-test run, so the summary is not the
     // last crate's alone.

@@ -4,11 +4,14 @@
 //! - `ci`: everything CI checks (formatting, clippy, cargo-deny, vector freshness, all tests).
 //! - `demo`: the main job end to end: a repository made with tuf-repo, served on 127.0.0.1,
 //!   targets downloaded with tuf-client, two attacks refused.
+//! - `fuzz`: build the fuzz targets of `fuzz/` (cargo-fuzz, libFuzzer) and run each for a
+//!   while (`--minutes N [TARGET...]`), or rewrite their seeds from the vectors (`--seeds`).
 //! - `vectors`: regenerate the spec-vectors data with the reference implementation.
 #![forbid(unsafe_code)]
 
 mod ci;
 mod demo;
+mod fuzz;
 mod vectors;
 
 use std::process::ExitCode;
@@ -18,6 +21,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("vectors") => vectors::run(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
@@ -45,6 +49,8 @@ fn print_help() {
          tasks:\n  \
          ci        run everything CI checks (fmt, clippy, deny, vector freshness, tests)\n  \
          demo      create a repository, serve it on 127.0.0.1, download with the client, refuse attacks\n  \
+         fuzz      run every fuzz target for a while: `fuzz --minutes N [TARGET...]` (or\n              \
+         `--seconds N`); `fuzz --seeds` rewrites fuzz/seeds from spec-vectors\n  \
          vectors   regenerate spec-vectors with the pinned reference implementation\n              \
          (`vectors --check` fails when the committed vectors are stale)"
     );
