@@ -282,7 +282,6 @@ fn endless_body_is_cut_off_at_the_cap() {
             }
         }),
     );
-    let start = Instant::now();
     let mut sink = Vec::new();
     let result = http().fetch_into(&server.url("/endless"), 100_000, &mut sink);
     assert!(
@@ -296,11 +295,6 @@ fn endless_body_is_cut_off_at_the_cap() {
         "{result:?}"
     );
     assert!(sink.len() <= 100_000);
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        start.elapsed()
-    );
 }
 
 #[test]
@@ -351,7 +345,6 @@ fn trickling_server_is_a_slow_retrieval() {
         ..config()
     })
     .unwrap();
-    let start = Instant::now();
     let result = fetcher.fetch(&server.url("/slow"), 10_000);
     assert!(
         matches!(
@@ -362,11 +355,6 @@ fn trickling_server_is_a_slow_retrieval() {
             })
         ),
         "{result:?}"
-    );
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        start.elapsed()
     );
 }
 
@@ -388,16 +376,10 @@ fn silent_server_times_out() {
         ..config()
     })
     .unwrap();
-    let start = Instant::now();
     let result = fetcher.fetch(&server.url("/timestamp.json"), 100);
     assert!(
         matches!(result, Err(FetchError::Timeout { .. })),
         "{result:?}"
-    );
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        start.elapsed()
     );
 }
 
@@ -422,16 +404,10 @@ fn trickled_headers_time_out() {
         ..config()
     })
     .unwrap();
-    let start = Instant::now();
     let result = fetcher.fetch(&server.url("/timestamp.json"), 100);
     assert!(
         matches!(result, Err(FetchError::Timeout { .. })),
         "{result:?}"
-    );
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        start.elapsed()
     );
 }
 

@@ -188,6 +188,22 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
             let declared = body.len() + 100;
             respond(&mut stream, "200 OK", Some(declared), body);
         }
+        (Some(Behaviour::ShortLength), body) => {
+            let body = body.map_or(&b""[..], Vec::as_slice);
+            respond(
+                &mut stream,
+                "200 OK",
+                Some(body.len().saturating_sub(10)),
+                body,
+            );
+        }
+        (Some(Behaviour::Redirect { to }), _) => {
+            let head = format!(
+                "HTTP/1.1 302 Found\r\nLocation: http://{to}/{path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes());
+            finish(&mut stream);
+        }
         (None, Some(body)) => respond(&mut stream, "200 OK", Some(body.len()), body),
     }
 }

@@ -100,6 +100,14 @@ pub enum Behaviour {
     },
     /// The file with a `Content-Length` 100 bytes longer than the body, then a close.
     Truncate,
+    /// The whole file, but with a `Content-Length` 10 bytes shorter than it (a client reads
+    /// only what is declared).
+    ShortLength,
+    /// `302 Found` with `Location: http://<to>/<the same path>`: a redirect to another host.
+    Redirect {
+        /// The host (address and port) redirected to.
+        to: std::net::SocketAddr,
+    },
 }
 
 /// The simulated repository.
