@@ -9,6 +9,13 @@
 //!
 //! Several processes may share one metadata directory; [`MetadataCache::lock`] serialises them
 //! with an advisory lock on `.lock` in that directory.
+//!
+//! A process killed mid-write leaves its temporary file behind, never a wrong `*.json` or
+//! target: the next [`MetadataCache::lock`] removes the metadata directory's `.tmp-*` files
+//! (every metadata writer holds the lock, so they are all stale). Target downloads are written
+//! without the lock, so their temporaries (`.download-<pid>-<n>` in the metadata directory,
+//! `.tmp-<pid>-<n>+partial` in the target directory) are removed, once per process and
+//! directory, only when process `<pid>` no longer runs.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -151,6 +158,9 @@ impl MetadataCache {
             .open(&path)
             .map_err(lock_err)?;
         fs4::FileExt::lock(&file).map_err(lock_err)?;
+        // Every write happens under this lock, so any temporary file now in the directory was
+        // left by a process that died mid-write (SIGKILL, power loss): remove it.
+        remove_temp_files(&self.dir, |name| name.starts_with(".tmp-"));
         Ok(CacheLock { file })
     }
 
@@ -222,7 +232,8 @@ impl MetadataCache {
 /// `.tmp-<pid>-<n>+partial` in `target_dir` (so the rename is atomic; `+` never appears in a
 /// [`quote`]d name, so it cannot collide with a target), which is flushed, renamed over the
 /// final name, and the directory flushed. On every error path the temporary file is removed,
-/// and an earlier file of the same name is left untouched.
+/// and an earlier file of the same name is left untouched. Temporary files of writers that
+/// died are swept first (once per process and directory; see the module documentation).
 ///
 /// `target_dir` is not created. `file_name` must be a single path component other than `.`
 /// and `..`.
@@ -235,6 +246,7 @@ pub fn persist_target(
     bytes: &[u8],
 ) -> Result<PathBuf, CacheError> {
     check_plain(target_dir, file_name)?;
+    sweep_dead_writers(target_dir, TARGET_TEMP);
     let final_path = target_dir.join(file_name);
     let temp = target_dir.join(format!(".tmp-{}+partial", next_temp_id()));
     write_atomically(target_dir, &temp, &final_path, bytes)?;
@@ -260,6 +272,7 @@ impl StagedTarget {
     /// # Errors
     /// [`CacheError::Io`] if it cannot be created.
     pub fn create(staging_dir: &Path) -> Result<Self, CacheError> {
+        sweep_dead_writers(staging_dir, STAGED_DOWNLOAD);
         let path = staging_dir.join(format!(".download-{}", next_temp_id()));
         let file = OpenOptions::new()
             .write(true)
@@ -299,6 +312,7 @@ impl StagedTarget {
         match fs::rename(&self.path, &final_path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
+                sweep_dead_writers(target_dir, TARGET_TEMP);
                 let temp = target_dir.join(format!(".tmp-{}+partial", next_temp_id()));
                 let copied = fs::copy(&self.path, &temp)
                     .and_then(|_| File::open(&temp))
@@ -358,6 +372,81 @@ fn check_plain(target_dir: &Path, file_name: &str) -> Result<(), CacheError> {
             format!("{file_name:?} is not a plain file name"),
         ),
     })
+}
+
+/// The shape of a temporary file name, `<prefix><pid>-<n><suffix>`, written by one process
+/// outside the metadata lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TempName {
+    prefix: &'static str,
+    suffix: &'static str,
+}
+
+/// [`persist_target`]'s temporaries in the target directory.
+const TARGET_TEMP: TempName = TempName {
+    prefix: ".tmp-",
+    suffix: "+partial",
+};
+
+/// [`StagedTarget`]'s downloads in the metadata directory.
+const STAGED_DOWNLOAD: TempName = TempName {
+    prefix: ".download-",
+    suffix: "",
+};
+
+impl TempName {
+    /// The writer's process id, if `name` has this shape.
+    fn writer(self, name: &str) -> Option<u32> {
+        let (pid, n) = name
+            .strip_prefix(self.prefix)?
+            .strip_suffix(self.suffix)?
+            .split_once('-')?;
+        n.parse::<u64>().ok()?;
+        pid.parse().ok()
+    }
+}
+
+/// Removes the files of `dir` whose name passes `stale` (never a `*.json`); best effort.
+fn remove_temp_files(dir: &Path, stale: impl Fn(&str) -> bool) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        if !name.ends_with(".json") && stale(name) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The directories (and name shapes) this process has already swept.
+static SWEPT: std::sync::Mutex<Vec<(PathBuf, TempName)>> = std::sync::Mutex::new(Vec::new());
+
+/// Once per process, directory and name shape, removes the temporary files left by processes
+/// that died while writing them (a `<pid>` that no longer runs). These files are written
+/// without the metadata lock, so a temporary file of a live process is never touched; where
+/// process liveness cannot be told (no `/proc`), nothing is removed.
+fn sweep_dead_writers(dir: &Path, shape: TempName) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    {
+        let mut swept = SWEPT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if swept.iter().any(|(d, s)| d == dir && *s == shape) {
+            return;
+        }
+        swept.push((dir.to_path_buf(), shape));
+    }
+    remove_temp_files(dir, |name| {
+        shape.writer(name).is_some_and(|pid| {
+            pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists()
+        })
+    });
 }
 
 /// Writes `bytes` to the new file `temp`, flushes it, renames it to `final_path` and flushes
