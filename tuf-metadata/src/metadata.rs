@@ -239,8 +239,13 @@ impl<T: Signed> Metadata<T> {
         let mut out = Vec::with_capacity(1024);
         let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
         let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+        let mut value = self.to_value();
+        // serde_json reads the integer `-0` (which Python reads as 0) as the float -0.0; write
+        // it as 0 so that the output parses again (`signed` admits no floats). Found by the
+        // fuzz target `metadata_snapshot`.
+        zero_negative_zeros(&mut value);
         // Writing a `Value` to memory cannot fail: its keys are strings and numbers finite.
-        if serde::Serialize::serialize(&self.to_value(), &mut serializer).is_err() {
+        if serde::Serialize::serialize(&value, &mut serializer).is_err() {
             out.clear();
         }
         out
@@ -310,6 +315,18 @@ fn parse_signatures(value: Value) -> Result<Vec<Signature>, Error> {
 }
 
 /// Parses JSON text into a `Value`, as an [`Error::Json`] on failure.
+/// Replaces every float -0.0 (and 0.0) in `value` by the integer 0.
+fn zero_negative_zeros(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() && n.as_f64() == Some(0.0) => {
+            *value = Value::from(0u8);
+        }
+        Value::Array(items) => items.iter_mut().for_each(zero_negative_zeros),
+        Value::Object(map) => map.values_mut().for_each(zero_negative_zeros),
+        _ => {}
+    }
+}
+
 pub(crate) fn parse_json(text: &str) -> Result<Value, Error> {
     serde_json::from_str(text).map_err(|e| Error::Json {
         reason: e.to_string(),
