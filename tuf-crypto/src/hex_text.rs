@@ -14,7 +14,7 @@ pub(crate) fn decode(text: &str, max_len: usize) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity((bytes.len() / 2).min(max_len));
     let mut index = 0;
     loop {
-        while index < bytes.len() && is_python_space(bytes[index]) {
+        while bytes.get(index).is_some_and(|&b| is_python_space(b)) {
             index += 1;
         }
         if index == bytes.len() {

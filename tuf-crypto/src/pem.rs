@@ -37,20 +37,22 @@ pub(crate) fn decode(text: &str) -> Result<Pem, String> {
     const BEGIN: &str = "-----BEGIN ";
     const DASHES: &str = "-----";
     let start = text.find(BEGIN).ok_or("no PEM BEGIN line")?;
-    let after_begin = &text[start + BEGIN.len()..];
+    let after_begin = text.get(start + BEGIN.len()..).unwrap_or_default();
     let label_len = after_begin
         .find(DASHES)
         .ok_or("unterminated PEM BEGIN line")?;
-    let label = &after_begin[..label_len];
+    let label = after_begin.get(..label_len).unwrap_or_default();
     if label.is_empty() || label.contains(['\r', '\n']) {
         return Err("malformed PEM label".into());
     }
-    let body_and_rest = &after_begin[label_len + DASHES.len()..];
+    let body_and_rest = after_begin
+        .get(label_len + DASHES.len()..)
+        .unwrap_or_default();
     let end_line = format!("-----END {label}-----");
     let body_len = body_and_rest
         .find(&end_line)
         .ok_or_else(|| format!("no PEM END line for {label:?}"))?;
-    let body = &body_and_rest[..body_len];
+    let body = body_and_rest.get(..body_len).unwrap_or_default();
 
     let mut base64 = Zeroizing::new(String::with_capacity(body.len()));
     for character in body.chars() {

@@ -196,9 +196,13 @@ impl SuccinctRoles {
     /// ```
     pub fn role_for_target(&self, target_path: &str) -> String {
         let digest = Sha256::digest(target_path.as_bytes());
-        let mut first = [0u8; 4];
-        first.copy_from_slice(&digest[..4]);
-        let index = u64::from(u32::from_be_bytes(first)) >> (32 - u32::from(self.bit_length));
+        let first: [u8; 4] = digest
+            .get(..4)
+            .and_then(|bytes| bytes.try_into().ok())
+            .unwrap_or_default();
+        // `bit_length` is 1 to 32 when parsed; saturate for a hand-built out-of-range value.
+        let index = u64::from(u32::from_be_bytes(first))
+            >> 32u32.saturating_sub(u32::from(self.bit_length));
         self.bin_name(index)
     }
 

@@ -61,18 +61,33 @@ fn two_digits(bytes: &[u8]) -> Option<u8> {
 }
 
 fn parse_strict(value: &str) -> Option<Expires> {
-    let b = value.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
+    // YYYY-MM-DDTHH:MM:SSZ, exactly 20 bytes.
+    let [
+        y0,
+        y1,
+        y2,
+        y3,
+        b'-',
+        mo0,
+        mo1,
+        b'-',
+        d0,
+        d1,
+        b'T',
+        h0,
+        h1,
+        b':',
+        mi0,
+        mi1,
+        b':',
+        s0,
+        s1,
+        b'Z',
+    ] = *value.as_bytes()
+    else {
         return None;
-    }
-    let year_digits = &b[0..4];
+    };
+    let year_digits = [y0, y1, y2, y3];
     if !year_digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -82,12 +97,12 @@ fn parse_strict(value: &str) -> Option<Expires> {
     if year < 1 {
         return None;
     }
-    let month = Month::try_from(two_digits(&b[5..7])?).ok()?;
-    let date = Date::from_calendar_date(year, month, two_digits(&b[8..10])?).ok()?;
+    let month = Month::try_from(two_digits(&[mo0, mo1])?).ok()?;
+    let date = Date::from_calendar_date(year, month, two_digits(&[d0, d1])?).ok()?;
     let time = Time::from_hms(
-        two_digits(&b[11..13])?,
-        two_digits(&b[14..16])?,
-        two_digits(&b[17..19])?,
+        two_digits(&[h0, h1])?,
+        two_digits(&[mi0, mi1])?,
+        two_digits(&[s0, s1])?,
     )
     .ok()?;
     Some(Expires(

@@ -26,6 +26,15 @@
 //! assert_eq!(result.signed.len(), 1);
 //! ```
 #![forbid(unsafe_code)]
+// Panic freedom (ARCHITECTURE.md, invariant 4): library code never unwraps, expects, panics or
+// indexes out of bounds; tests are exempt (clippy.toml), exceptions carry an `#[allow]` with
+// the reason.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 #![warn(missing_docs)]
 
 mod common;
