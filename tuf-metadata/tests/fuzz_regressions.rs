@@ -51,6 +51,8 @@ fn timestamp_with_an_integer_beyond_64_bits_is_refused_when_rewritten() {
     let parsed = Metadata::<tuf_metadata::Timestamp>::from_bytes(input).unwrap();
     assert!(matches!(
         Metadata::<tuf_metadata::Timestamp>::from_bytes(&parsed.to_bytes()),
-        Err(Error::CanonicalJson(canonical::CanonicalJsonError::Float { .. }))
+        Err(Error::CanonicalJson(
+            canonical::CanonicalJsonError::Float { .. }
+        ))
     ));
 }
