@@ -301,6 +301,7 @@ impl StagedTarget {
     /// temporary file is removed and an earlier file of that name is intact.
     pub fn persist(mut self, target_dir: &Path, file_name: &str) -> Result<PathBuf, CacheError> {
         check_plain(target_dir, file_name)?;
+        sweep_dead_writers(target_dir, TARGET_TEMP);
         let final_path = target_dir.join(file_name);
         if let Some(writer) = self.file.take() {
             let file = writer.into_inner().map_err(|e| CacheError::Io {
@@ -312,7 +313,6 @@ impl StagedTarget {
         match fs::rename(&self.path, &final_path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
-                sweep_dead_writers(target_dir, TARGET_TEMP);
                 let temp = target_dir.join(format!(".tmp-{}+partial", next_temp_id()));
                 let copied = fs::copy(&self.path, &temp)
                     .and_then(|_| File::open(&temp))

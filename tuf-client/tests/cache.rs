@@ -372,3 +372,37 @@ fn staged_target_dropped_or_refused_is_removed() {
     assert!(entries(staging.path()).is_empty());
     assert!(entries(td.path()).is_empty());
 }
+
+/// A process id that runs no process now: a child that has exited and been reaped.
+fn dead_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+#[test]
+fn temporaries_of_dead_writers_are_swept_and_live_ones_kept() {
+    let md = tempfile::tempdir().unwrap();
+    let td = tempfile::tempdir().unwrap();
+    let dead = dead_pid();
+    // pid 1 always runs; its files must survive.
+    for (dir, name) in [
+        (md.path(), format!(".download-{dead}-0")),
+        (md.path(), ".download-1-0".to_owned()),
+        (td.path(), format!(".tmp-{dead}-7+partial")),
+        (td.path(), ".tmp-1-7+partial".to_owned()),
+        (td.path(), format!(".tmp-{dead}-x+partial")),
+    ] {
+        fs::write(dir.join(name), b"left behind").unwrap();
+    }
+    let mut staged = StagedTarget::create(md.path()).unwrap();
+    std::io::Write::write_all(&mut staged, b"new").unwrap();
+    staged.persist(td.path(), "t").unwrap();
+    assert_eq!(entries(md.path()), [".download-1-0"]);
+    // Only names of the exact shape `<pid>-<n>` are the client's; anything else is left alone.
+    assert_eq!(
+        entries(td.path()),
+        [".tmp-1-7+partial", &format!(".tmp-{dead}-x+partial"), "t"]
+    );
+}

@@ -260,7 +260,11 @@ pub(crate) fn check_metadata_dir(md: &Path) -> Result<(), String> {
             name.as_ref(),
             "root.json" | "timestamp.json" | "snapshot.json" | "targets.json" | "delegated.json"
         );
-        let internal = name == ".lock" || (name.starts_with(".tmp-") && !name.ends_with(".json"));
+        // Temporaries: metadata being written (`.tmp-*`), targets being downloaded
+        // (`.download-*`); never `*.json`.
+        let internal = name == ".lock"
+            || ((name.starts_with(".tmp-") || name.starts_with(".download-"))
+                && !name.ends_with(".json"));
         if !known && !internal {
             return Err(format!("unexpected file {name} in the metadata directory"));
         }
@@ -268,14 +272,14 @@ pub(crate) fn check_metadata_dir(md: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Temporary files (`.tmp-*`) in `dir`.
+/// Temporary files (`.tmp-*`, `.download-*`) in `dir`.
 pub(crate) fn temp_files(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with(".tmp-"))
+                .filter(|n| n.starts_with(".tmp-") || n.starts_with(".download-"))
                 .collect()
         })
         .unwrap_or_default()
