@@ -25,7 +25,7 @@ use anyhow::{Context as _, bail};
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// Seconds each target runs in `cargo xtask ci`.
-pub(crate) const CI_SECONDS: u64 = 20;
+pub(crate) const CI_SECONDS: u64 = 5;
 
 /// Largest input libFuzzer generates, in bytes (the seeds are smaller than this).
 const MAX_LEN: &str = "16384";
