@@ -131,12 +131,16 @@ impl<'de, E: FastEntry> Deserialize<'de> for EntryMap<E> {
                 f.write_str("an object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EntryMap<E>, A::Error> {
-                let mut entries = BTreeMap::new();
+                // Collected in order and bulk-built: the map is built once, without a search
+                // per insertion (the text python-tuf writes is already sorted, so the stable
+                // sort inside `from_iter` is a single pass), and with full nodes. For equal keys
+                // `from_iter` keeps the last, as `insert` did.
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
                 while let Some(key) = map.next_key::<String>()? {
                     let Entry(entry) = map.next_value::<Entry<E>>()?;
-                    entries.insert(key, entry);
+                    entries.push((key, entry));
                 }
-                Ok(EntryMap(entries))
+                Ok(EntryMap(BTreeMap::from_iter(entries)))
             }
         }
         deserializer.deserialize_map(V(PhantomData))

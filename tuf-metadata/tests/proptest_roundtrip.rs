@@ -461,3 +461,43 @@ proptest! {
         check_paths_agree::<Snapshot>(&serde_json::to_string(&value).unwrap())?;
     }
 }
+
+/// `signed` text whose `targets` / `meta` map lists `entries` in the given order, duplicates
+/// included (which a `Value` cannot hold, so the text is written by hand).
+fn text_with_entries(kind: &str, field: &str, entries: &[(u8, u64)]) -> String {
+    let listed: Vec<String> = entries
+        .iter()
+        .map(|(name, n)| {
+            let entry = if kind == "targets" {
+                format!(r#"{{"length": {n}, "hashes": {{"sha256": "{n:064x}"}}}}"#)
+            } else {
+                format!(r#"{{"version": {}}}"#, n + 1)
+            };
+            format!(r#""f{name}.json": {entry}"#)
+        })
+        .collect();
+    format!(
+        r#"{{"_type": "{kind}", "spec_version": "1.0.31", "version": 1, "expires": "2030-01-01T00:00:00Z", "{field}": {{{}}}}}"#,
+        listed.join(", ")
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Unsorted and duplicate map keys: the direct parse (which bulk-builds its map) and the
+    /// field-by-field path agree, the last duplicate winning in both.
+    #[test]
+    fn fast_and_field_paths_agree_on_unsorted_and_duplicate_keys(
+        entries in prop::collection::vec((0u8..8, 0u64..1000), 0..24),
+    ) {
+        let targets = text_with_entries("targets", "targets", &entries);
+        check_paths_agree::<Targets>(&targets)?;
+        let snapshot = text_with_entries("snapshot", "meta", &entries);
+        check_paths_agree::<Snapshot>(&snapshot)?;
+        if let Some((name, n)) = entries.iter().rev().find(|(name, _)| *name == entries[0].0) {
+            let parsed = Targets::from_text(&targets).unwrap();
+            prop_assert_eq!(parsed.targets[&format!("f{name}.json")].length, *n);
+        }
+    }
+}
