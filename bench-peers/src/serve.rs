@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ pub(crate) fn start(dir: &Path) -> anyhow::Result<String> {
     Ok(base)
 }
 
-fn serve(stream: TcpStream, dir: &PathBuf) -> std::io::Result<()> {
+fn serve(stream: TcpStream, dir: &Path) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
