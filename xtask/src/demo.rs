@@ -23,7 +23,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     if let Some(extra) = args.first() {
         bail!("`cargo xtask demo` takes no arguments, got `{extra}`");
     }
-    let root = workspace_root();
+    let root = spec_vectors::reference::workspace_root();
     say("building tuf-repo and tuf-client");
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--quiet", "-p", "tuf-repo", "-p", "tuf-client"])
@@ -258,13 +258,6 @@ fn run_tool(bin: &Path, args: &[&str]) -> anyhow::Result<()> {
         args.first().copied().unwrap_or_default()
     );
     Ok(())
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the workspace root),

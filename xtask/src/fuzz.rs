@@ -16,7 +16,7 @@
 
 use std::fs;
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
@@ -65,7 +65,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
 
 /// Builds every target and runs `targets` (all when empty) for `seconds` each.
 pub(crate) fn fuzz(seconds: u64, targets: &[String]) -> anyhow::Result<()> {
-    let root = workspace_root();
+    let root = spec_vectors::reference::workspace_root();
     let all = list_targets(&root)?;
     let chosen: Vec<String> = if targets.is_empty() {
         all.clone()
@@ -255,13 +255,6 @@ fn ensure_cargo_fuzz() -> anyhow::Result<()> {
 }
 
 /// The workspace root (the parent of `xtask/`).
-fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map_or(manifest.clone(), Path::to_path_buf)
-}
-
 /// The targets: the files of `fuzz/fuzz_targets/`, sorted.
 fn list_targets(root: &Path) -> anyhow::Result<Vec<String>> {
     let dir = root.join("fuzz").join("fuzz_targets");
@@ -283,7 +276,7 @@ fn list_targets(root: &Path) -> anyhow::Result<Vec<String>> {
 /// `verify_signature` target. The structured targets (`path_match`, `trusted_sequence`) take
 /// `arbitrary` input and start from an empty corpus.
 fn write_seeds() -> anyhow::Result<()> {
-    let root = workspace_root();
+    let root = spec_vectors::reference::workspace_root();
     let seeds = root.join("fuzz").join("seeds");
     if seeds.exists() {
         fs::remove_dir_all(&seeds).with_context(|| format!("removing {}", seeds.display()))?;
@@ -383,7 +376,7 @@ fn role_of_file(bytes: &[u8]) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::{RunStats, list_targets, read_stats, workspace_root};
+    use super::{RunStats, list_targets, read_stats};
 
     #[test]
     fn reads_libfuzzer_statistics() {
@@ -405,7 +398,7 @@ mod tests {
 
     #[test]
     fn every_target_has_seeds_and_a_manifest_entry() {
-        let root = workspace_root();
+        let root = spec_vectors::reference::workspace_root();
         let targets = list_targets(&root).unwrap();
         assert!(targets.len() >= 10, "{targets:?}");
         let manifest = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();
