@@ -82,7 +82,7 @@ pub(crate) fn generate(dir: &Path) -> anyhow::Result<()> {
         let sha256 = TargetFile::from_data(content(WANTED_INDEX).as_bytes(), &["sha256"])?
             .hashes
             .get("sha256")
-            .cloned()
+            .map(str::to_owned)
             .context("sha256 computed")?;
         let (parent, file) = WANTED.rsplit_once('/').context("WANTED has a directory")?;
         for path in [

@@ -59,7 +59,7 @@ fn make_repo(dir: &Path, bins: Option<u8>) {
         })
         .collect();
     let wanted = files.iter().find(|(p, _)| p == WANTED).unwrap().1.clone();
-    let digest = wanted.hashes["sha256"].clone();
+    let digest = wanted.hashes["sha256"].to_owned();
     std::fs::write(
         targets_dir.join(format!("packages/pkg-77777/{digest}.pkg-77777-1.0.tar.gz")),
         "content of target 77777\n",

@@ -665,7 +665,7 @@ impl RepositorySimulator {
             .targets
             .values()
             .find_map(|t| t.targets.get(path))
-            .and_then(|f| f.hashes.values().next().cloned());
+            .and_then(|f| f.hashes.values().next().map(str::to_owned));
         match (self.options.consistent_snapshot, digest) {
             (true, Some(digest)) => format!("targets/{}", hash_prefixed(path, &digest)),
             _ => format!("targets/{path}"),

@@ -1,15 +1,285 @@
 //! Hashes and lengths of files (spec section 4.4 "HASHES", 4.5/4.6 "METAFILES", 4.5 "TARGETS").
 
-use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 
 use crate::Error;
 use crate::fields::{as_int, as_object, as_string};
 
-/// Digests of a file, by algorithm name, each lower-case hex. Never empty once parsed.
-pub type Hashes = BTreeMap<String, String>;
+/// A hash algorithm name as listed in metadata. The four this crate computes are stored
+/// without an allocation; any other name is kept as received (python-tuf accepts any name
+/// `hashlib` knows, and verifying against one we cannot compute fails).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Algorithm {
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+    Other(Box<str>),
+}
+
+impl Algorithm {
+    fn new(name: &str) -> Self {
+        match name {
+            "sha224" => Algorithm::Sha224,
+            "sha256" => Algorithm::Sha256,
+            "sha384" => Algorithm::Sha384,
+            "sha512" => Algorithm::Sha512,
+            other => Algorithm::Other(other.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Algorithm::Sha224 => "sha224",
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Sha384 => "sha384",
+            Algorithm::Sha512 => "sha512",
+            Algorithm::Other(name) => name,
+        }
+    }
+}
+
+/// Digests of a file by algorithm name, each as listed (lower-case hex when made here), in
+/// algorithm-name order, each name once. Never empty once parsed from metadata.
+///
+/// A map in the metadata; a compact sorted list here, because a targets role lists one of
+/// these per target and nearly always with one entry: a one-entry `BTreeMap` costs a
+/// half-kilobyte node, this costs one small allocation besides the digest.
+///
+/// ```
+/// use tuf_metadata::Hashes;
+/// let mut hashes = Hashes::new();
+/// hashes.insert("sha512".into(), "bb".into());
+/// hashes.insert("sha256".into(), "aa".into());
+/// assert_eq!(hashes.get("sha256"), Some("aa"));
+/// assert_eq!(hashes.keys().collect::<Vec<_>>(), ["sha256", "sha512"]);
+/// assert_eq!(hashes.insert("sha256".into(), "cc".into()), Some("aa".to_owned()));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hashes {
+    entries: Box<[(Algorithm, Box<str>)]>,
+}
+
+impl Hashes {
+    /// No digests.
+    pub fn new() -> Self {
+        Hashes::default()
+    }
+
+    /// The number of digests.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no digests.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The digest listed for `algorithm`.
+    pub fn get(&self, algorithm: &str) -> Option<&str> {
+        self.position(algorithm)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|(_, d)| &**d)
+    }
+
+    /// Whether a digest is listed for `algorithm`.
+    pub fn contains_key(&self, algorithm: &str) -> bool {
+        self.position(algorithm).is_ok()
+    }
+
+    /// Sets the digest for `algorithm`, returning the one it replaces.
+    pub fn insert(&mut self, algorithm: String, digest: String) -> Option<String> {
+        let algorithm = algorithm.as_str();
+        let digest = digest.into_boxed_str();
+        match self.position(algorithm) {
+            Ok(i) => self
+                .entries
+                .get_mut(i)
+                .map(|(_, old)| std::mem::replace(old, digest).into_string()),
+            Err(i) => {
+                let mut entries = std::mem::take(&mut self.entries).into_vec();
+                entries.insert(i, (Algorithm::new(algorithm), digest));
+                self.entries = entries.into_boxed_slice();
+                None
+            }
+        }
+    }
+
+    /// Removes the digest for `algorithm`, returning it.
+    pub fn remove(&mut self, algorithm: &str) -> Option<String> {
+        let i = self.position(algorithm).ok()?;
+        let mut entries = std::mem::take(&mut self.entries).into_vec();
+        let (_, digest) = entries.remove(i);
+        self.entries = entries.into_boxed_slice();
+        Some(digest.into_string())
+    }
+
+    /// `(algorithm, digest)` pairs in algorithm-name order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter(self.entries.iter())
+    }
+
+    /// The algorithm names, in order.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.entries.iter().map(|(a, _)| a.as_str())
+    }
+
+    /// The digests, in algorithm-name order.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.entries.iter().map(|(_, d)| &**d)
+    }
+
+    fn position(&self, algorithm: &str) -> Result<usize, usize> {
+        self.entries
+            .binary_search_by(|(a, _)| a.as_str().cmp(algorithm))
+    }
+}
+
+/// `hashes["sha256"]`, as on a map: panics when the algorithm is not listed. For names that
+/// come from input, use [`Hashes::get`].
+impl std::ops::Index<&str> for Hashes {
+    type Output = str;
+
+    // A missing key is a caller's bug, as for `BTreeMap`'s `Index`; input never reaches here
+    // through this crate (it uses `get`).
+    #[allow(clippy::panic)]
+    fn index(&self, algorithm: &str) -> &str {
+        match self.get(algorithm) {
+            Some(digest) => digest,
+            None => panic!("no {algorithm} digest listed"),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Hashes {
+    type Item = (&'a str, &'a str);
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// The `(algorithm, digest)` pairs of [`Hashes`], in algorithm-name order.
+#[derive(Debug, Clone)]
+pub struct Iter<'a>(std::slice::Iter<'a, (Algorithm, Box<str>)>);
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(a, d)| (a.as_str(), &**d))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back().map(|(a, d)| (a.as_str(), &**d))
+    }
+}
+
+/// Later pairs replace earlier ones with the same algorithm, as in a JSON object read by
+/// Python's `json.loads`.
+impl<K: AsRef<str>, V: Into<String>> FromIterator<(K, V)> for Hashes {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut entries: Vec<(Algorithm, Box<str>)> = iter
+            .into_iter()
+            .map(|(a, d)| (Algorithm::new(a.as_ref()), d.into().into_boxed_str()))
+            .collect();
+        // Stable: among equal names the last received comes last, and is the one kept.
+        entries.sort_by(|(a, _), (b, _)| a.as_str().cmp(b.as_str()));
+        let mut kept: Vec<(Algorithm, Box<str>)> = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match kept.last_mut() {
+                Some(last) if last.0 == entry.0 => *last = entry,
+                _ => kept.push(entry),
+            }
+        }
+        Hashes {
+            entries: kept.into_boxed_slice(),
+        }
+    }
+}
+
+/// `[("sha256".to_owned(), digest)].into()`, as for a map.
+impl<K: AsRef<str>, V: Into<String>, const N: usize> From<[(K, V); N]> for Hashes {
+    fn from(pairs: [(K, V); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl Serialize for Hashes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (algorithm, digest) in self {
+            map.serialize_entry(algorithm, digest)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Hashes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// An algorithm name, read without an allocation when it is one we know.
+        struct Name(Algorithm);
+        impl<'de> Deserialize<'de> for Name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl Visitor<'_> for V {
+                    type Value = Name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a hash algorithm name")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Name, E> {
+                        Ok(Name(Algorithm::new(name)))
+                    }
+                }
+                deserializer.deserialize_str(V)
+            }
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Hashes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of hex digests by algorithm")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Hashes, A::Error> {
+                let mut entries = Vec::with_capacity(1);
+                while let Some(Name(algorithm)) = map.next_key()? {
+                    let digest: String = map.next_value()?;
+                    entries.push((algorithm, digest.into_boxed_str()));
+                }
+                let sorted = entries.windows(2).all(|w| match w {
+                    [(a, _), (b, _)] => a.as_str() < b.as_str(),
+                    _ => true,
+                });
+                if sorted {
+                    return Ok(Hashes {
+                        entries: entries.into_boxed_slice(),
+                    });
+                }
+                Ok(entries
+                    .into_iter()
+                    .map(|(a, d)| (a.as_str().to_owned(), d.into_string()))
+                    .collect())
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
 
 /// The hash algorithms this crate can compute. python-tuf accepts any name `hashlib` knows;
 /// metadata naming another algorithm still parses, and verifying against it fails with
@@ -46,7 +316,7 @@ pub fn digest_hex(algorithm: &str, data: &[u8]) -> Result<String, Error> {
 pub fn compute(data: &[u8], algorithms: &[&str]) -> Result<Hashes, Error> {
     algorithms
         .iter()
-        .map(|a| Ok(((*a).to_owned(), digest_hex(a, data)?)))
+        .map(|a| Ok((*a, digest_hex(a, data)?)))
         .collect()
 }
 
@@ -68,10 +338,10 @@ pub fn verify(data: &[u8], length: Option<u64>, hashes: Option<&Hashes>) -> Resu
         let found = digest_hex(algorithm, data)?;
         // Exact comparison, as python-tuf's `_verify_hashes` (`hexdigest() != expected`): an
         // upper-case digest in metadata never matches.
-        if found != *expected {
+        if found != expected {
             return Err(Error::HashMismatch {
-                algorithm: algorithm.clone(),
-                expected: expected.clone(),
+                algorithm: algorithm.to_owned(),
+                expected: expected.to_owned(),
                 found,
             });
         }
@@ -150,8 +420,8 @@ impl StreamVerifier {
             .iter()
             .map(|(algorithm, expected)| {
                 Ok((
-                    algorithm.clone(),
-                    expected.clone(),
+                    algorithm.to_owned(),
+                    expected.to_owned(),
                     Box::new(DigestState::new(algorithm)?),
                 ))
             })
@@ -236,7 +506,7 @@ pub(crate) fn hashes_value(hashes: &Hashes) -> Value {
     Value::Object(
         hashes
             .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
             .collect(),
     )
 }

@@ -9,8 +9,9 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use tuf_crypto::{KeyId, PublicKey};
 use tuf_metadata::{
-    DelegatedRole, Delegations, Expires, Keys, MetaFile, Metadata, Role, Root, Signature, Signed,
-    Snapshot, SpecVersion, SuccinctRoles, TOP_LEVEL_ROLE_NAMES, TargetFile, Targets, Timestamp,
+    DelegatedRole, Delegations, Expires, Hashes, Keys, MetaFile, Metadata, Role, Root, Signature,
+    Signed, Snapshot, SpecVersion, SuccinctRoles, TOP_LEVEL_ROLE_NAMES, TargetFile, Targets,
+    Timestamp,
 };
 
 fn json_leaf() -> impl Strategy<Value = Value> {
@@ -99,8 +100,24 @@ fn role() -> impl Strategy<Value = Role> {
     })
 }
 
-fn hashes() -> impl Strategy<Value = BTreeMap<String, String>> {
+fn hashes() -> impl Strategy<Value = Hashes> {
     prop::collection::btree_map("sha256|sha512|[a-z0-9-]{1,8}", "[0-9a-f]{0,64}", 1..3)
+        .prop_map(|map| map.into_iter().collect())
+}
+
+/// One edit of [`hashes_behave_as_a_map`].
+#[derive(Debug, Clone)]
+enum HashesEdit {
+    Insert(String, String),
+    Remove(String),
+}
+
+fn hashes_edit() -> impl Strategy<Value = HashesEdit> {
+    let name = "sha224|sha256|sha384|sha512|[a-z]{1,3}";
+    prop_oneof![
+        (name, "[0-9a-f]{0,8}").prop_map(|(a, d)| HashesEdit::Insert(a, d)),
+        name.prop_map(HashesEdit::Remove),
+    ]
 }
 
 fn metafile() -> impl Strategy<Value = MetaFile> {
@@ -499,5 +516,57 @@ proptest! {
             let parsed = Targets::from_text(&targets).unwrap();
             prop_assert_eq!(parsed.targets[&format!("f{name}.json")].length, *n);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// `Hashes` is a compact list, but behaves exactly as the `BTreeMap<String, String>` it
+    /// replaced: same lookups, same order, same replaced values.
+    #[test]
+    fn hashes_behave_as_a_map(edits in prop::collection::vec(hashes_edit(), 0..24)) {
+        let mut model = BTreeMap::new();
+        let mut hashes = Hashes::new();
+        for edit in edits {
+            match edit {
+                HashesEdit::Insert(a, d) => {
+                    prop_assert_eq!(hashes.insert(a.clone(), d.clone()), model.insert(a, d));
+                }
+                HashesEdit::Remove(a) => prop_assert_eq!(hashes.remove(&a), model.remove(&a)),
+            }
+            let pairs: Vec<(&str, &str)> = hashes.iter().collect();
+            let expected: Vec<(&str, &str)> =
+                model.iter().map(|(a, d)| (a.as_str(), d.as_str())).collect();
+            prop_assert_eq!(pairs, expected);
+            prop_assert_eq!(hashes.len(), model.len());
+        }
+        for name in ["sha224", "sha256", "sha384", "sha512", "a", "zz"] {
+            prop_assert_eq!(hashes.get(name), model.get(name).map(String::as_str));
+            prop_assert_eq!(hashes.contains_key(name), model.contains_key(name));
+        }
+    }
+
+    /// Collected or read from JSON (members in any order, repeated names), the last digest
+    /// given for a name is the one kept, as Python's `json.loads` keeps it, and writing it
+    /// back gives the sorted object.
+    #[test]
+    fn hashes_from_pairs_and_json_keep_the_last(
+        pairs in prop::collection::vec(("sha256|sha512|[a-c]{1,2}", "[0-9a-f]{0,8}"), 0..8)
+    ) {
+        let model: BTreeMap<String, String> = pairs.iter().cloned().collect();
+        let collected: Hashes = pairs.iter().cloned().collect();
+        let text = format!(
+            "{{{}}}",
+            pairs
+                .iter()
+                .map(|(a, d)| format!("{a:?}:{d:?}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let parsed: Hashes = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(&parsed, &collected);
+        let back = serde_json::to_string(&parsed).unwrap();
+        prop_assert_eq!(back, serde_json::to_string(&model).unwrap());
     }
 }
