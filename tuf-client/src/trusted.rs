@@ -54,8 +54,8 @@
 //! the cached file, signed by removed keys, fails [`TrustedMetadata::update_timestamp`]
 //! (or [`TrustedMetadata::update_snapshot`]) with [`TrustError::Metadata`] (threshold not met)
 //! and is simply not loaded. The fresh remote file, signed by the new keys, is then the first
-//! one loaded, so its version is not compared with the fast-forwarded one. The caller should
-//! also discard the cached file from disk.
+//! one loaded, so its version is not compared with the fast-forwarded one. The updater also
+//! deletes the cached files from disk.
 //!
 //! # Delegated roles
 //!

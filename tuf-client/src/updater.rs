@@ -14,9 +14,10 @@
 //! 4. targets and delegated roles: loaded on demand during the pre-order depth-first search for
 //!    a target (5.6, 5.6.7), each from the cache when it still matches snapshot, else fetched.
 //!
-//! Fast-forward recovery (5.3.11) falls out of this order: after a root rotation that replaces
-//! the timestamp or snapshot keys, the cached file no longer verifies, is not loaded, and so
-//! does not hold back the new, possibly lower, version.
+//! Fast-forward recovery (5.3.11): after a root rotation that replaces the timestamp or
+//! snapshot keys, the cached timestamp and snapshot are deleted as the spec says (python-tuf
+//! leaves them on disk); they would not verify anyway, so they never hold back the new,
+//! possibly lower, versions.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -229,8 +230,34 @@ impl Updater {
             .unwrap_or(false)
     }
 
-    /// 5.3: fetch `N+1.root.json`, ... until not found, each checked by the core.
+    /// 5.3: fetch `N+1.root.json`, ... until not found, each checked by the core; then 5.3.11.
     fn load_root(&mut self) -> Result<(), Error> {
+        let before = online_role_keys(self.trusted.root().signed());
+        let result = self.fetch_roots();
+        // 5.3.11, fast-forward attack recovery, once the roots that verified are trusted
+        // (even when a later one failed). Rotated timestamp keys: the cached timestamp is
+        // deleted. Rotated snapshot keys: the cached snapshot and the cached timestamp (whose
+        // snapshot version would refuse the restarted snapshot, 5.4.3.2) are deleted. The spec
+        // says "delete the trusted timestamp and snapshot metadata files" for either; a
+        // snapshot whose keys did not change still verifies and is kept, so the requests are
+        // those of python-tuf's ngclient (which deletes nothing but loads only what verifies).
+        let [timestamp_before, snapshot_before] = before;
+        let [timestamp_now, snapshot_now] = online_role_keys(self.trusted.root().signed());
+        let snapshot_rotated = snapshot_now != snapshot_before;
+        if snapshot_rotated || timestamp_now != timestamp_before {
+            tracing::debug!(
+                snapshot_rotated,
+                "5.3.11: online keys rotated, cache cleared"
+            );
+            self.cache.remove("timestamp")?;
+        }
+        if snapshot_rotated {
+            self.cache.remove("snapshot")?;
+        }
+        result
+    }
+
+    fn fetch_roots(&mut self) -> Result<(), Error> {
         let lower = self.trusted.root().signed().version.saturating_add(1);
         let upper = lower.saturating_add(u64::from(self.config.max_root_rotations));
         for version in lower..upper {
@@ -519,6 +546,20 @@ impl Updater {
             .map_err(|e: CacheError| Error::Cache(e))?;
         Ok(stored)
     }
+}
+
+/// The key ids of the timestamp and snapshot roles, sorted (5.3.11 compares them across a root
+/// update; a reordering or a threshold change alone is not a key rotation).
+fn online_role_keys(root: &tuf_metadata::Root) -> [Vec<tuf_crypto::KeyId>; 2] {
+    ["timestamp", "snapshot"].map(|name| {
+        let mut keyids = root
+            .roles
+            .get(name)
+            .map(|role| role.keyids.clone())
+            .unwrap_or_default();
+        keyids.sort();
+        keyids
+    })
 }
 
 /// The sink of a target download: each piece goes to the staged file and to the running
