@@ -475,17 +475,15 @@ impl TrustedMetadata {
         // A snapshot is loaded only with a final timestamp (5.4.4).
         check_not_expired(Timestamp::TYPE, timestamp, self.reference_time)?;
         let snapshot_meta = &timestamp.signed().snapshot_meta;
-        // 5.5.2: length and hashes listed by the timestamp, if any.
-        if !trusted {
-            snapshot_meta
-                .verify_length_and_hashes(bytes)
-                .map_err(|source| TrustError::LengthOrHash {
-                    role: ROLE.to_owned(),
-                    source,
-                })?;
-        }
+        // 5.5.2: length and hashes listed by the timestamp, if any; checked before anything
+        // parsed is used (the parse runs alongside on large files).
         let expected_version = snapshot_meta.version;
-        let new_snapshot = parse::<Snapshot>(ROLE, bytes)?;
+        let new_snapshot = check_then_parse::<Snapshot>(ROLE, bytes, || {
+            if trusted {
+                return Ok(());
+            }
+            snapshot_meta.verify_length_and_hashes(bytes)
+        })?;
         // 5.5.3: signed by a threshold of the root's snapshot keys.
         self.root
             .verify_delegate(ROLE, &new_snapshot)
@@ -585,12 +583,8 @@ impl TrustedMetadata {
             .ok_or_else(|| TrustError::NotInSnapshot {
                 role: role.to_owned(),
             })?;
-        meta.verify_length_and_hashes(bytes)
-            .map_err(|source| TrustError::LengthOrHash {
-                role: role.to_owned(),
-                source,
-            })?;
-        let new_targets = parse::<Targets>(role, bytes)?;
+        let new_targets =
+            check_then_parse::<Targets>(role, bytes, || meta.verify_length_and_hashes(bytes))?;
         // 5.6.3 / 5.6.7.2: signed by a threshold of the delegator's keys for the role.
         let verified = match delegating {
             None => self.root.verify_delegate(role, &new_targets),
@@ -692,6 +686,23 @@ impl TrustedMetadata {
             }
         }
     }
+}
+
+/// 5.5.2 / 5.6.2 then parsing: `check` (the length and hashes listed for the file) is
+/// reported first when it fails, as if it had run alone before the parse; on large files the
+/// two run side by side ([`tuf_metadata::parallel`]).
+fn check_then_parse<T: Signed>(
+    role: &str,
+    bytes: &[u8],
+    check: impl Fn() -> Result<(), Error> + Sync,
+) -> Result<Metadata<T>, TrustError> {
+    let (checked, parsed) =
+        tuf_metadata::parallel::join(bytes.len(), check, || parse::<T>(role, bytes));
+    checked.map_err(|source| TrustError::LengthOrHash {
+        role: role.to_owned(),
+        source,
+    })?;
+    parsed
 }
 
 /// Parses `bytes` as metadata of `role` (its `_type` is checked by the parser).

@@ -47,6 +47,7 @@ pub mod hashes;
 pub mod keys;
 pub mod metadata;
 pub mod metafile;
+pub mod parallel;
 pub mod path_pattern;
 pub mod role;
 pub mod root;

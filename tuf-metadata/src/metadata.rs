@@ -116,8 +116,15 @@ impl<T: Signed> Metadata<T> {
             path: "(top level)".to_owned(),
             field: "signed",
         })?;
-        let canonical = canonical::from_json_text(signed_text.get().as_bytes());
-        Self::assemble(fields, Signed::from_text(signed_text.get()), canonical)
+        let text = signed_text.get();
+        // The canonical form and the parse each read all of `signed`: side by side for large
+        // roles (see [`crate::parallel`]); `assemble` reports errors in the sequential order.
+        let (canonical, signed) = crate::parallel::join(
+            text.len(),
+            || canonical::from_json_text(text.as_bytes()),
+            || T::from_text(text),
+        );
+        Self::assemble(fields, signed, canonical)
     }
 
     /// Builds received metadata from the envelope's other fields, the `signed` value and the
