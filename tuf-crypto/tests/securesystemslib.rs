@@ -277,8 +277,10 @@ fn pkcs8_written_like_pyca_cryptography() {
     }
 }
 
+/// Our signatures verify under the public keys as securesystemslib serialized them (whether
+/// python-tuf accepts our signatures is proved by the interop tests of tuf-metadata).
 #[test]
-fn signatures_made_here_verify_under_python_keys() {
+fn our_signatures_verify_under_securesystemslib_public_key_json() {
     for (scheme_name, json, _, _) in SIGNED {
         let scheme: Scheme = scheme_name.parse().unwrap();
         let (_, key) = key_dict(json);
