@@ -327,11 +327,14 @@ fn rsa_1024_refused() {
     );
 }
 
-/// Prints, for each scheme, the python-made key dict and a signature made here over MESSAGE,
-/// as JSON lines for `tests/data/check_rust_signatures.py`.
+/// Signatures, keys and PKCS#8 files made here, checked by securesystemslib itself (the
+/// pinned reference in `target/pyref`): for each scheme, a fixed and a fresh key, one JSON
+/// line each for `tests/data/check_rust_signatures.py`, which recomputes the key id, verifies
+/// the signature and loads the private key with pyca/cryptography.
 #[test]
-#[ignore = "manual cross-check with the Python reference implementation"]
-fn print_signatures_for_python() {
+fn securesystemslib_verifies_signatures_and_keys_made_here() {
+    use std::io::Write as _;
+    let mut lines = String::new();
     for (scheme_name, _, _, _) in SIGNED {
         let scheme: Scheme = scheme_name.parse().unwrap();
         let private = PrivateKey::from_pkcs8_pem(pkcs8_for(scheme), scheme).unwrap();
@@ -344,7 +347,31 @@ fn print_signatures_for_python() {
                 "signature": hex::encode(signer.try_sign(MESSAGE).unwrap()),
                 "private": signer.to_pkcs8_pem().unwrap(),
             });
-            println!("VECTOR {line}");
+            lines.push_str(&format!("VECTOR {line}\n"));
         }
     }
+    let python = spec_vectors::reference::python().expect("reference python");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/check_rust_signatures.py");
+    let mut child = std::process::Command::new(python)
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "securesystemslib refused:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("all 18 vectors verified"), "{stdout}");
 }

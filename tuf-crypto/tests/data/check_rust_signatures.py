@@ -1,7 +1,7 @@
 """Checks signatures and keys made by tuf-crypto with securesystemslib.
 
-    cargo test -p tuf-crypto --test securesystemslib -- --ignored --nocapture \
-        | python tests/data/check_rust_signatures.py
+Run by `cargo test -p tuf-crypto --test securesystemslib
+securesystemslib_verifies_signatures_and_keys_made_here`, which feeds it the lines on stdin.
 
 For every "VECTOR {json}" line: the key dict loads as an SSlibKey, securesystemslib computes
 the same key id, the signature verifies, and the PKCS#8 PEM written by tuf-crypto loads with
