@@ -1052,6 +1052,18 @@ impl Delegated {
             .update_delegated_targets(&b_bytes, "b", "targets")
             .unwrap();
     }
+
+    /// A diamond: `b` loaded (trusting only C for `a`), and `a` signed by A loaded through
+    /// targets; returns `a`'s bytes.
+    fn diamond_with_a_via_targets() -> (Delegated, Vec<u8>) {
+        let mut d = Delegated::new();
+        d.load_b();
+        let by_a = sign(targets(1, future()), &[&d.a]);
+        d.trusted
+            .update_delegated_targets(&by_a, "a", "targets")
+            .unwrap();
+        (d, by_a)
+    }
 }
 
 #[test]
@@ -1185,13 +1197,8 @@ fn root_delegates_only_the_top_level_targets() {
 
 #[test]
 fn role_reached_via_other_delegator_is_verified_against_it() {
-    let mut d = Delegated::new();
-    d.load_b();
     // `a` signed by A: trusted through targets...
-    let by_a = sign(targets(1, future()), &[&d.a]);
-    d.trusted
-        .update_delegated_targets(&by_a, "a", "targets")
-        .unwrap();
+    let (mut d, by_a) = Delegated::diamond_with_a_via_targets();
     assert!(d.trusted.delegated_by("a", "targets").is_some());
     assert!(d.trusted.delegated_by("a", "b").is_none());
     // ...but not through b, which trusts only key C for `a`.
@@ -1215,12 +1222,7 @@ fn role_reached_via_other_delegator_is_verified_against_it() {
 /// delegator (a diamond): the trusted state is checked, not changed.
 #[test]
 fn loaded_role_is_checked_against_a_second_delegator() {
-    let mut d = Delegated::new();
-    d.load_b();
-    let by_a = sign(targets(1, future()), &[&d.a]);
-    d.trusted
-        .update_delegated_targets(&by_a, "a", "targets")
-        .unwrap();
+    let (d, _) = Delegated::diamond_with_a_via_targets();
     // Through targets (which trusts A) it verifies; through b (which trusts only C) not.
     assert_eq!(
         d.trusted
