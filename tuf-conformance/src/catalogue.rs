@@ -17,7 +17,7 @@ use tuf_metadata::{DelegatedRole, MetaFile, SuccinctRoles, hashes};
 
 use crate::Error;
 use crate::scenario::{Req, Scenario, Step, fresh_refresh, m, t};
-use crate::simulator::{Behaviour, RepositorySimulator, SimOptions, TARGETS, Tamper, expires_in};
+use crate::simulator::{Behaviour, RepositorySimulator, SimOptions, TARGETS, Tamper};
 
 const CONTENT: &[u8] = b"the target file, version 1\n";
 const CONTENT_V2: &[u8] = b"the target file, version 2 (longer)\n";
@@ -228,11 +228,11 @@ fn root() -> Vec<Scenario> {
         s("root/intermediate-expired-ok", "5.3.10",
           "Root 2 expired, root 3 valid: only the final root's expiry matters.")
             .init()
-            .publish(|sim| { sim.expire("root")?; sim.publish_root()?; sim.set_expires("root", expires_in(YEAR)?)?; sim.publish_root() })
+            .publish(|sim| { sim.expire("root")?; sim.publish_root()?; sim.set_expires("root", sim.valid_expires()?)?; sim.publish_root() })
             .refresh(true).trusted("root", 3),
         s("root/start-from-expired-root", "5.2, 5.3.10",
           "The client is initialised with an expired root (2) and rotates to a valid root 3.")
-            .publish(|sim| { sim.expire("root")?; sim.publish_root()?; sim.set_expires("root", expires_in(YEAR)?)?; sim.publish_root() })
+            .publish(|sim| { sim.expire("root")?; sim.publish_root()?; sim.set_expires("root", sim.valid_expires()?)?; sim.publish_root() })
             .step(Step::InitRoot(2))
             .refresh(true)
             .requests(vec![m("3.root.json"), m("4.root.json"), m("timestamp.json"), m("1.snapshot.json"), m("1.targets.json")])
@@ -447,7 +447,7 @@ fn indefinite_freeze() -> Vec<Scenario> {
             .init().refresh(true)
             .publish(|sim| { sim.update("timestamp")?; sim.expire("timestamp") })
             .refresh(false).trusted("timestamp", 1)
-            .publish(|sim| { sim.update("timestamp")?; sim.set_expires("timestamp", expires_in(YEAR)?) })
+            .publish(|sim| { sim.update("timestamp")?; sim.set_expires("timestamp", sim.valid_expires()?) })
             .refresh(true).trusted("timestamp", 3),
         s("indefinite-freeze/rejected-bad-signature-timestamp-not-stored", "5.4.2, tough advisory 2025 (rejected timestamp cached anyway)",
           "Timestamp 2 has a bad signature: rejected, timestamp 1 stays the trusted file.")

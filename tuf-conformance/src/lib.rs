@@ -18,6 +18,7 @@ pub mod catalogue;
 mod error;
 pub mod runner;
 pub mod scenario;
+mod seeded;
 pub mod server;
 pub mod simulator;
 

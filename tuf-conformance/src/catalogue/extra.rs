@@ -13,7 +13,7 @@ use super::{
 };
 use crate::Error;
 use crate::scenario::{Req, Scenario, Step, fresh_refresh, m, t};
-use crate::simulator::{Behaviour, RepositorySimulator, SimOptions, TARGETS, Tamper, expires_in};
+use crate::simulator::{Behaviour, RepositorySimulator, SimOptions, TARGETS, Tamper};
 
 /// The clean bytes `files()` serves for `role`.
 fn served(sim: &mut RepositorySimulator, role: &str) -> Result<Vec<u8>, Error> {
@@ -596,7 +596,7 @@ pub(super) fn formats() -> Vec<Scenario> {
           "Timestamp's expiry is moved a year on after signing (signature unchanged): refused.")
             .publish(|sim| {
                 let mut value: Value = serde_json::from_slice(&served(sim, "timestamp")?)?;
-                let later = expires_in(2 * YEAR)?.to_string();
+                let later = sim.expires_in(sim.lifetime() + YEAR)?.to_string();
                 value["signed"]["expires"] = Value::from(later);
                 sim.tamper("timestamp", Tamper::Replace(serde_json::to_vec_pretty(&value)?));
                 Ok(())
