@@ -213,7 +213,7 @@ fn root() -> Vec<Scenario> {
             .publish(|sim| { let new = sim.rotate_keys("root")?; sim.sign_with("root", vec![new]); sim.publish_root() })
             .refresh(false).requests(vec![m("2.root.json")])
             .trusted("root", 1).untrusted("timestamp"),
-        s("root/rotation-not-signed-by-new-keys", "5.3.5",
+        s("root/rotation-not-signed-by-new-keys", "5.3.4",
           "Root 2 signed only by root 1's key, not by its own new key, is rejected.")
             .init()
             .publish(|sim| { let old = sim.role_keyids("root"); sim.rotate_keys("root")?; sim.sign_with("root", old); sim.publish_root() })
@@ -427,7 +427,7 @@ fn indefinite_freeze() -> Vec<Scenario> {
           "An expired snapshot fails the refresh; targets is never trusted. (Whether the expired snapshot is stored is left open: python-tuf stores it and checks expiry only as final metadata.)")
             .publish(|sim| sim.expire("snapshot"))
             .init().refresh(false).trusted("timestamp", 1).untrusted("targets"),
-        s("indefinite-freeze/targets-expired", "5.6.4, attack: indefinite freeze",
+        s("indefinite-freeze/targets-expired", "5.6.5, attack: indefinite freeze",
           "An expired targets fails the refresh and is not stored.")
             .publish(|sim| sim.expire(TARGETS))
             .init().refresh(false).trusted("snapshot", 1).untrusted("targets"),
@@ -437,7 +437,7 @@ fn indefinite_freeze() -> Vec<Scenario> {
             .publish(|sim| { sim.expire("root")?; sim.publish_root() })
             .refresh(false)
             .trusted("root", 2).untrusted("timestamp"),
-        s("indefinite-freeze/delegated-role-expired", "5.6.4, attack: indefinite freeze",
+        s("indefinite-freeze/delegated-role-expired", "5.6.5, attack: indefinite freeze",
           "An expired delegated role fails the download; nothing is stored in the target directory.")
             .publish(|sim| { with_role1(sim, &["*"], "file.txt")?; sim.expire("role1") })
             .init().download(&["file.txt"], false)
