@@ -24,8 +24,9 @@ use std::path::Path;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
+use crate::runner::{CORRUPT_FILL, CORRUPT_TRUSTED, DEFAULT_STEP_TIMEOUT};
 use crate::scenario::{Req, Scenario, Step};
-use crate::server::ENDLESS_LIMIT;
+use crate::server::{ENDLESS_DECLARED_LENGTH, ENDLESS_LIMIT, SHORT_LENGTH_MISSING, TRUNCATE_EXTRA};
 use crate::simulator::{Behaviour, FROZEN_LIFETIME, FROZEN_NOW, RepositorySimulator, SimOptions};
 use crate::{Error, quote};
 
@@ -42,12 +43,6 @@ pub const README: &str = "README.md";
 /// A body ending in at least this many spaces (the padded metadata of the size-limit
 /// scenarios) is stored as its prefix plus a count of spaces, not byte for byte.
 pub const PAD_THRESHOLD: usize = 64 * 1024;
-/// The `Content-Length` the server declares for [`Behaviour::EndlessDeclared`] (1 TiB).
-pub const ENDLESS_DECLARED_LENGTH: u64 = 1 << 40;
-/// The bytes written over a trusted file by [`Step::CorruptTrusted`].
-pub const CORRUPT_TRUSTED: &str = "{ not json";
-/// How long the runner lets a single client call take, in seconds (its default).
-pub const STEP_TIMEOUT_SECONDS: u64 = 30;
 
 /// An export in memory: file contents by path relative to the export directory (`/`
 /// separated).
@@ -223,8 +218,10 @@ fn behaviour_json(behaviour: &Behaviour) -> Result<Value, Unexportable> {
         Behaviour::Trickle { bytes_per_second } => {
             json!({"kind": "trickle", "bytes_per_second": bytes_per_second})
         }
-        Behaviour::Truncate => json!({"kind": "truncate", "declared_extra": 100}),
-        Behaviour::ShortLength => json!({"kind": "short-length", "declared_missing": 10}),
+        Behaviour::Truncate => json!({"kind": "truncate", "declared_extra": TRUNCATE_EXTRA}),
+        Behaviour::ShortLength => {
+            json!({"kind": "short-length", "declared_missing": SHORT_LENGTH_MISSING})
+        }
         Behaviour::Redirect { .. } => {
             return Err(Unexportable(
                 "a redirect to another host: its address exists only while the simulator's \
@@ -323,7 +320,7 @@ fn export_scenario(
                     "action": "corrupt-trusted",
                     "role": role,
                     "file": format!("{}.json", quote(role)),
-                    "content": CORRUPT_TRUSTED,
+                    "content": String::from_utf8_lossy(CORRUPT_TRUSTED),
                 }));
                 continue;
             }
@@ -336,7 +333,7 @@ fn export_scenario(
                 continue;
             }
             Step::CorruptTargetDir => {
-                pending.push(json!({"action": "corrupt-target-dir", "fill_byte": 35}));
+                pending.push(json!({"action": "corrupt-target-dir", "fill_byte": CORRUPT_FILL}));
                 continue;
             }
             check => {
@@ -514,7 +511,7 @@ pub fn export(scenarios: &[Scenario]) -> Result<Export, Error> {
         "client": {
             "metadata_url": "metadata/",
             "target_base_url": "targets/",
-            "step_timeout_seconds": STEP_TIMEOUT_SECONDS,
+            "step_timeout_seconds": DEFAULT_STEP_TIMEOUT.as_secs(),
         },
         "server": {
             "endless_limit_bytes": ENDLESS_LIMIT,

@@ -46,7 +46,7 @@ enum Command {
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
         /// Longest a single client call may take, in seconds.
-        #[arg(long, value_name = "SECS", default_value_t = 30)]
+        #[arg(long, value_name = "SECS", default_value_t = runner::DEFAULT_STEP_TIMEOUT.as_secs())]
         step_timeout: u64,
     },
     /// List the scenarios: name, spec reference and description.

@@ -104,7 +104,8 @@ pub enum Behaviour {
     /// 200 with no `Content-Length` and a body that never ends (the server gives up after
     /// [`crate::server::ENDLESS_LIMIT`] bytes).
     Endless,
-    /// 200 declaring a huge `Content-Length`, then an endless body.
+    /// 200 declaring a huge `Content-Length`
+    /// ([`crate::server::ENDLESS_DECLARED_LENGTH`]), then an endless body.
     EndlessDeclared,
     /// The file, with its `Content-Length`, sent this many bytes per second.
     Trickle {
