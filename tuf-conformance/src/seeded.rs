@@ -10,6 +10,10 @@
 //! signature with a salt as long as the digest, spec 4.2 and securesystemslib's
 //! `rsassa-pss-*`).
 //!
+//! The bytes depend on the key-generation code of the `rsa` crate (prime search from the
+//! stream) and on the encodings of the other key crates: an update of those crates may change
+//! the keys, and with them every exported file; `tests/export.rs` then says to regenerate.
+//!
 //! These keys protect nothing: their seeds are in this file.
 
 use std::collections::BTreeMap;
