@@ -1379,12 +1379,22 @@ def gen_repositories(outputs: dict[str, bytes], keys: dict[str, KeyEntry]) -> No
 # --------------------------------------------------------------------------------------
 
 
+# data/conformance/ is written by `tuf-conformance export` (see its README.md), not by this
+# generator: never compared, written or removed here.
+NOT_OURS = "conformance"
+
+
+def ours(rel: str) -> bool:
+    return rel.split("/", 1)[0] != NOT_OURS
+
+
 def read_existing() -> dict[str, bytes]:
     existing = {}
     if DATA.is_dir():
         for path in sorted(DATA.rglob("*")):
-            if path.is_file():
-                existing[path.relative_to(DATA).as_posix()] = path.read_bytes()
+            rel = path.relative_to(DATA).as_posix()
+            if path.is_file() and ours(rel):
+                existing[rel] = path.read_bytes()
     return existing
 
 
@@ -1442,7 +1452,7 @@ def main() -> int:
         print(f"wrote data/{rel}")
     # drop directories left empty by removed files
     for path in sorted(DATA.rglob("*"), reverse=True):
-        if path.is_dir() and not any(path.iterdir()):
+        if path.is_dir() and ours(path.relative_to(DATA).as_posix()) and not any(path.iterdir()):
             path.rmdir()
     print(f"spec-vectors: {len(outputs)} files, {len(stale)} changed")
     return 0

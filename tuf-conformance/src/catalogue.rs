@@ -17,7 +17,7 @@ use tuf_metadata::{DelegatedRole, MetaFile, SuccinctRoles, hashes};
 
 use crate::Error;
 use crate::scenario::{Req, Scenario, Step, fresh_refresh, m, t};
-use crate::simulator::{Behaviour, RepositorySimulator, SimOptions, TARGETS, Tamper, expires_in};
+use crate::simulator::{Behaviour, RepositorySimulator, SimOptions, TARGETS, Tamper};
 
 const CONTENT: &[u8] = b"the target file, version 1\n";
 const CONTENT_V2: &[u8] = b"the target file, version 2 (longer)\n";
@@ -213,7 +213,7 @@ fn root() -> Vec<Scenario> {
             .publish(|sim| { let new = sim.rotate_keys("root")?; sim.sign_with("root", vec![new]); sim.publish_root() })
             .refresh(false).requests(vec![m("2.root.json")])
             .trusted("root", 1).untrusted("timestamp"),
-        s("root/rotation-not-signed-by-new-keys", "5.3.5",
+        s("root/rotation-not-signed-by-new-keys", "5.3.4",
           "Root 2 signed only by root 1's key, not by its own new key, is rejected.")
             .init()
             .publish(|sim| { let old = sim.role_keyids("root"); sim.rotate_keys("root")?; sim.sign_with("root", old); sim.publish_root() })
@@ -228,11 +228,11 @@ fn root() -> Vec<Scenario> {
         s("root/intermediate-expired-ok", "5.3.10",
           "Root 2 expired, root 3 valid: only the final root's expiry matters.")
             .init()
-            .publish(|sim| { sim.expire("root")?; sim.publish_root()?; sim.set_expires("root", expires_in(YEAR)?)?; sim.publish_root() })
+            .publish(|sim| { sim.expire("root")?; sim.publish_root()?; sim.set_expires("root", sim.valid_expires()?)?; sim.publish_root() })
             .refresh(true).trusted("root", 3),
         s("root/start-from-expired-root", "5.2, 5.3.10",
           "The client is initialised with an expired root (2) and rotates to a valid root 3.")
-            .publish(|sim| { sim.expire("root")?; sim.publish_root()?; sim.set_expires("root", expires_in(YEAR)?)?; sim.publish_root() })
+            .publish(|sim| { sim.expire("root")?; sim.publish_root()?; sim.set_expires("root", sim.valid_expires()?)?; sim.publish_root() })
             .step(Step::InitRoot(2))
             .refresh(true)
             .requests(vec![m("3.root.json"), m("4.root.json"), m("timestamp.json"), m("1.snapshot.json"), m("1.targets.json")])
@@ -427,7 +427,7 @@ fn indefinite_freeze() -> Vec<Scenario> {
           "An expired snapshot fails the refresh; targets is never trusted. (Whether the expired snapshot is stored is left open: python-tuf stores it and checks expiry only as final metadata.)")
             .publish(|sim| sim.expire("snapshot"))
             .init().refresh(false).trusted("timestamp", 1).untrusted("targets"),
-        s("indefinite-freeze/targets-expired", "5.6.4, attack: indefinite freeze",
+        s("indefinite-freeze/targets-expired", "5.6.5, attack: indefinite freeze",
           "An expired targets fails the refresh and is not stored.")
             .publish(|sim| sim.expire(TARGETS))
             .init().refresh(false).trusted("snapshot", 1).untrusted("targets"),
@@ -437,7 +437,7 @@ fn indefinite_freeze() -> Vec<Scenario> {
             .publish(|sim| { sim.expire("root")?; sim.publish_root() })
             .refresh(false)
             .trusted("root", 2).untrusted("timestamp"),
-        s("indefinite-freeze/delegated-role-expired", "5.6.4, attack: indefinite freeze",
+        s("indefinite-freeze/delegated-role-expired", "5.6.5, attack: indefinite freeze",
           "An expired delegated role fails the download; nothing is stored in the target directory.")
             .publish(|sim| { with_role1(sim, &["*"], "file.txt")?; sim.expire("role1") })
             .init().download(&["file.txt"], false)
@@ -447,7 +447,7 @@ fn indefinite_freeze() -> Vec<Scenario> {
             .init().refresh(true)
             .publish(|sim| { sim.update("timestamp")?; sim.expire("timestamp") })
             .refresh(false).trusted("timestamp", 1)
-            .publish(|sim| { sim.update("timestamp")?; sim.set_expires("timestamp", expires_in(YEAR)?) })
+            .publish(|sim| { sim.update("timestamp")?; sim.set_expires("timestamp", sim.valid_expires()?) })
             .refresh(true).trusted("timestamp", 3),
         s("indefinite-freeze/rejected-bad-signature-timestamp-not-stored", "5.4.2, tough advisory 2025 (rejected timestamp cached anyway)",
           "Timestamp 2 has a bad signature: rejected, timestamp 1 stays the trusted file.")

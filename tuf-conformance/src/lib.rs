@@ -10,14 +10,18 @@
 //! - [`scenario::Scenario`] describes one test: steps that publish, run the client and check
 //!   what it did; [`catalogue::catalogue`] lists them all;
 //! - [`runner`] runs scenarios against a client command and judges them against a list of
-//!   expected failures.
+//!   expected failures;
+//! - [`export`] writes the catalogue down as language-neutral JSON data and blobs
+//!   (`spec-vectors/data/conformance/`), for harnesses in other languages.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod catalogue;
 mod error;
+pub mod export;
 pub mod runner;
 pub mod scenario;
+mod seeded;
 pub mod server;
 pub mod simulator;
 

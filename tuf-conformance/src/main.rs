@@ -4,11 +4,13 @@
 //! ```text
 //! tuf-conformance run --client CMD [--expected-failures FILE] [--filter PAT] [--jobs N] [--step-timeout SECS]
 //! tuf-conformance list [--filter PAT]
+//! tuf-conformance export DIR
 //! ```
 //!
 //! `run` prints one line per scenario, then `N passed, N failed, N expected failures`, then
 //! `N passed, N failed` alone on the last line; it exits 0 only if no scenario failed
-//! unexpectedly and no expected failure passed.
+//! unexpectedly and no expected failure passed. `export` writes the whole catalogue as JSON
+//! data and blobs into DIR (normally `spec-vectors/data/conformance`; see its README.md).
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -44,7 +46,7 @@ enum Command {
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
         /// Longest a single client call may take, in seconds.
-        #[arg(long, value_name = "SECS", default_value_t = 30)]
+        #[arg(long, value_name = "SECS", default_value_t = runner::DEFAULT_STEP_TIMEOUT.as_secs())]
         step_timeout: u64,
     },
     /// List the scenarios: name, spec reference and description.
@@ -52,6 +54,13 @@ enum Command {
         /// Only scenarios whose name contains PAT.
         #[arg(long, value_name = "PAT")]
         filter: Option<String>,
+    },
+    /// Write the whole catalogue as language-neutral JSON data and blobs into DIR (normally
+    /// spec-vectors/data/conformance), replacing the index.json, scenarios/ and blobs/ there.
+    Export {
+        /// The export directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
     },
 }
 
@@ -72,6 +81,30 @@ fn main() -> ExitCode {
                 println!("{}\t{}\t{}", s.name, s.spec_ref, s.description);
             }
             ExitCode::SUCCESS
+        }
+        Command::Export { dir } => {
+            let written = tuf_conformance::export::export(&catalogue())
+                .and_then(|export| export.write(&dir).map(|()| export));
+            match written {
+                Ok(export) => {
+                    println!(
+                        "{} scenarios exported, {} not exported, {} files, {} bytes in {}",
+                        export.exported,
+                        export.not_exported.len(),
+                        export.files.len(),
+                        export.total_bytes(),
+                        dir.display()
+                    );
+                    for (name, reason) in &export.not_exported {
+                        println!("not exported: {name}: {reason}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("tuf-conformance: export: {error}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::Run {
             client,

@@ -32,6 +32,13 @@ use crate::server::Server;
 use crate::simulator::RepositorySimulator;
 use crate::{Error, quote};
 
+/// What [`Step::CorruptTrusted`] writes over a trusted file.
+pub const CORRUPT_TRUSTED: &[u8] = b"{ not json";
+/// The byte [`Step::CorruptTargetDir`] fills every target file with.
+pub const CORRUPT_FILL: u8 = b'#';
+/// The default of [`RunConfig::step_timeout`].
+pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How to run the catalogue.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -56,7 +63,7 @@ impl RunConfig {
             expected_failures: BTreeMap::new(),
             filter: None,
             jobs: std::thread::available_parallelism().map_or(4, |n| (n.get() * 2).max(4)),
-            step_timeout: Duration::from_secs(30),
+            step_timeout: DEFAULT_STEP_TIMEOUT,
         }
     }
 }
@@ -398,7 +405,7 @@ pub fn run_scenario(
             }
             Step::CorruptTrusted(role) => {
                 let path = md.join(format!("{}.json", quote(role)));
-                fs::write(&path, b"{ not json")
+                fs::write(&path, CORRUPT_TRUSTED)
                     .map_err(|e| context(format!("harness error: {e}")))?;
             }
             Step::DeleteTrusted(role) => {
@@ -465,7 +472,7 @@ fn corrupt_files(dir: &Path) -> Result<(), String> {
             corrupt_files(&path)?;
         } else {
             let length = fs::metadata(&path).map_or(0, |m| m.len());
-            let garbage = vec![b'#'; usize::try_from(length).unwrap_or(0)];
+            let garbage = vec![CORRUPT_FILL; usize::try_from(length).unwrap_or(0)];
             fs::write(&path, garbage).map_err(|e| format!("harness error: {e}"))?;
         }
     }

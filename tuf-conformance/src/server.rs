@@ -20,6 +20,12 @@ use crate::simulator::Behaviour;
 
 /// Most bytes an endless response sends before the server gives up (64 MiB).
 pub const ENDLESS_LIMIT: u64 = 64 << 20;
+/// The `Content-Length` declared for [`Behaviour::EndlessDeclared`] (1 TiB).
+pub const ENDLESS_DECLARED_LENGTH: u64 = 1 << 40;
+/// How many bytes more than it sends a [`Behaviour::Truncate`] response declares.
+pub const TRUNCATE_EXTRA: usize = 100;
+/// How many bytes less than it sends a [`Behaviour::ShortLength`] response declares.
+pub const SHORT_LENGTH_MISSING: usize = 10;
 /// Longest any single response may take (trickling included).
 pub const RESPONSE_LIMIT: Duration = Duration::from_secs(120);
 const MAX_HEAD: usize = 64 * 1024;
@@ -173,7 +179,7 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
         }
         (Some(Behaviour::Endless), _) => endless(&mut stream, shared, None),
         (Some(Behaviour::EndlessDeclared), _) => {
-            endless(&mut stream, shared, Some(1u64 << 40));
+            endless(&mut stream, shared, Some(ENDLESS_DECLARED_LENGTH));
         }
         (Some(Behaviour::Trickle { bytes_per_second }), body) => {
             trickle(
@@ -185,7 +191,7 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
         }
         (Some(Behaviour::Truncate), body) => {
             let body = body.map_or(&b""[..], Vec::as_slice);
-            let declared = body.len() + 100;
+            let declared = body.len() + TRUNCATE_EXTRA;
             respond(&mut stream, "200 OK", Some(declared), body);
         }
         (Some(Behaviour::ShortLength), body) => {
@@ -193,7 +199,7 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
             respond(
                 &mut stream,
                 "200 OK",
-                Some(body.len().saturating_sub(10)),
+                Some(body.len().saturating_sub(SHORT_LENGTH_MISSING)),
                 body,
             );
         }

@@ -19,6 +19,10 @@
 //! `snapshot.json` entry from snapshot (unless overridden), so scenarios only bump versions.
 //! Tampering happens after signing: [`Tamper`] per role, substituted bytes per served path,
 //! wrong target bytes, and hostile [`Behaviour`]s the server applies per path.
+//!
+//! A simulator is live ([`RepositorySimulator::new`]: fresh keys, the system clock) or frozen
+//! ([`RepositorySimulator::frozen`]: keys from fixed seeds, a fixed "now"), which the export
+//! uses so that its data is reproducible.
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -36,6 +40,15 @@ use crate::{Error, quote};
 pub const TARGETS: &str = "targets";
 /// The size of RSA keys the simulator makes (the smallest accepted, to keep tests fast).
 pub const RSA_BITS: usize = 2048;
+/// How long metadata of a live simulator ([`RepositorySimulator::new`]) is valid: a year.
+pub const LIVE_LIFETIME: i64 = 365 * 24 * 3600;
+/// The "now" of a frozen simulator ([`RepositorySimulator::frozen`]): 2025-01-01T00:00:00Z.
+/// Expired metadata is dated before it, so it is expired for any later clock.
+pub const FROZEN_NOW: i64 = 1_735_689_600;
+/// How long metadata of a frozen simulator is valid: 100 years of 365 days from
+/// [`FROZEN_NOW`] (until 2124-12-07), so that its files stay valid for a client reading the
+/// real clock.
+pub const FROZEN_LIFETIME: i64 = 100 * 365 * 24 * 3600;
 
 /// How a repository is set up before any step runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +104,8 @@ pub enum Behaviour {
     /// 200 with no `Content-Length` and a body that never ends (the server gives up after
     /// [`crate::server::ENDLESS_LIMIT`] bytes).
     Endless,
-    /// 200 declaring a huge `Content-Length`, then an endless body.
+    /// 200 declaring a huge `Content-Length`
+    /// ([`crate::server::ENDLESS_DECLARED_LENGTH`]), then an endless body.
     EndlessDeclared,
     /// The file, with its `Content-Length`, sent this many bytes per second.
     Trickle {
@@ -121,7 +135,11 @@ pub struct RepositorySimulator {
     /// `targets` and every delegated targets role, by role name.
     pub targets: BTreeMap<String, Targets>,
     options: SimOptions,
-    keyring: BTreeMap<KeyId, PrivateKey>,
+    now: i64,
+    lifetime: i64,
+    seeded: bool,
+    keys_made: u64,
+    keyring: BTreeMap<KeyId, Box<dyn Signer>>,
     published_roots: Vec<Vec<u8>>,
     previous_root_signers: Vec<KeyId>,
     signer_overrides: BTreeMap<String, Vec<KeyId>>,
@@ -145,7 +163,8 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// An expiry `seconds` from now (negative: in the past).
+/// An expiry `seconds` from now by the system clock (negative: in the past); a simulator's
+/// own clock is [`RepositorySimulator::expires_in`].
 ///
 /// # Errors
 /// [`Error::Time`] if the moment cannot be written as TUF metadata (before year 1 or after
@@ -154,19 +173,34 @@ pub fn expires_in(seconds: i64) -> Result<Expires, Error> {
     Expires::from_unix_seconds(now().saturating_add(seconds)).ok_or(Error::Time { seconds })
 }
 
-/// Valid for a year.
-fn default_expires() -> Result<Expires, Error> {
-    expires_in(365 * 24 * 3600)
+fn expires_at(now: i64, seconds: i64) -> Result<Expires, Error> {
+    Expires::from_unix_seconds(now.saturating_add(seconds)).ok_or(Error::Time { seconds })
 }
 
 impl RepositorySimulator {
     /// A repository with one key per top-level role (threshold 1), an empty `targets`, and
-    /// root version 1 published.
+    /// root version 1 published. Keys are fresh from the operating system's generator, and
+    /// metadata is valid for [`LIVE_LIFETIME`] from the system clock.
     ///
     /// # Errors
     /// Key generation or signing failures.
     pub fn new(options: SimOptions) -> Result<Self, Error> {
-        let expires = default_expires()?;
+        RepositorySimulator::build(options, now(), LIVE_LIFETIME, false)
+    }
+
+    /// As [`RepositorySimulator::new`], but reproducible: key `n` of each scheme is derived
+    /// from a fixed seed (the same in every frozen simulator), signatures do not vary
+    /// (RSASSA-PSS salts are derived from the key and the message), "now" is [`FROZEN_NOW`] and metadata is valid for
+    /// [`FROZEN_LIFETIME`]. The same steps give the same files, byte for byte, on every run.
+    ///
+    /// # Errors
+    /// Key generation or signing failures.
+    pub fn frozen(options: SimOptions) -> Result<Self, Error> {
+        RepositorySimulator::build(options, FROZEN_NOW, FROZEN_LIFETIME, true)
+    }
+
+    fn build(options: SimOptions, now: i64, lifetime: i64, seeded: bool) -> Result<Self, Error> {
+        let expires = expires_at(now, lifetime)?;
         let mut root = Root::new(expires);
         root.consistent_snapshot = Some(options.consistent_snapshot);
         let mut sim = RepositorySimulator {
@@ -175,6 +209,10 @@ impl RepositorySimulator {
             snapshot: Snapshot::new(expires),
             targets: BTreeMap::from([(TARGETS.to_owned(), Targets::new(expires))]),
             options,
+            now,
+            lifetime,
+            seeded,
+            keys_made: 0,
             keyring: BTreeMap::new(),
             published_roots: Vec::new(),
             previous_root_signers: Vec::new(),
@@ -202,6 +240,33 @@ impl RepositorySimulator {
         self.options
     }
 
+    /// The simulator's "now" in Unix seconds: the system clock when it was made, or
+    /// [`FROZEN_NOW`].
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// How long new metadata is valid: [`LIVE_LIFETIME`] or [`FROZEN_LIFETIME`].
+    pub fn lifetime(&self) -> i64 {
+        self.lifetime
+    }
+
+    /// An expiry `seconds` after the simulator's "now" (negative: before it).
+    ///
+    /// # Errors
+    /// [`Error::Time`] if the moment cannot be written as TUF metadata.
+    pub fn expires_in(&self, seconds: i64) -> Result<Expires, Error> {
+        expires_at(self.now, seconds)
+    }
+
+    /// The expiry of new metadata: [`RepositorySimulator::lifetime`] after "now".
+    ///
+    /// # Errors
+    /// [`Error::Time`].
+    pub fn valid_expires(&self) -> Result<Expires, Error> {
+        self.expires_in(self.lifetime)
+    }
+
     /// Switches consistent snapshots on or off, in root (publish it afterwards) and in how
     /// files are served.
     pub fn set_consistent_snapshot(&mut self, consistent: bool) {
@@ -222,10 +287,14 @@ impl RepositorySimulator {
     /// # Errors
     /// Key generation failures.
     pub fn new_key_with(&mut self, scheme: Scheme) -> Result<KeyId, Error> {
-        let key = if scheme.keytype() == "rsa" {
-            PrivateKey::generate_rsa(scheme, RSA_BITS)?
+        let index = self.keys_made;
+        self.keys_made += 1;
+        let key: Box<dyn Signer> = if self.seeded {
+            crate::seeded::key(scheme, index)?
+        } else if scheme.keytype() == "rsa" {
+            Box::new(PrivateKey::generate_rsa(scheme, RSA_BITS)?)
         } else {
-            PrivateKey::generate(scheme)?
+            Box::new(PrivateKey::generate(scheme)?)
         };
         let keyid = key.key_id();
         self.keyring.insert(keyid.clone(), key);
@@ -479,7 +548,7 @@ impl RepositorySimulator {
     /// # Errors
     /// [`Error::UnknownRole`].
     pub fn expire(&mut self, role: &str) -> Result<(), Error> {
-        self.set_expires(role, expires_in(-24 * 3600)?)
+        self.set_expires(role, self.expires_in(-24 * 3600)?)
     }
 
     /// Sets the expiry of `role`.
@@ -533,7 +602,7 @@ impl RepositorySimulator {
             .map(|k| Ok((k.clone(), self.public_key(k)?)))
             .collect::<Result<_, Error>>()?;
         let name = role.name.clone();
-        let expires = default_expires()?;
+        let expires = self.valid_expires()?;
         let parent = self.targets_mut(delegator)?;
         let delegations = parent
             .delegations
@@ -561,7 +630,7 @@ impl RepositorySimulator {
         let public = self.public_key(&keyid)?;
         let bins = SuccinctRoles::new(vec![keyid.clone()], 1, bit_length, prefix)?;
         let names: Vec<String> = bins.role_names().collect();
-        let expires = default_expires()?;
+        let expires = self.valid_expires()?;
         let parent = self.targets_mut(delegator)?;
         parent.delegations = Some(Delegations {
             keys: BTreeMap::from([(keyid.clone(), public)]),
@@ -801,7 +870,7 @@ impl RepositorySimulator {
             let key = self.keyring.get(keyid).ok_or_else(|| Error::UnknownKey {
                 keyid: keyid.as_str().to_owned(),
             })?;
-            metadata.sign(key)?;
+            metadata.sign(key.as_ref())?;
         }
         Ok(metadata.to_bytes())
     }

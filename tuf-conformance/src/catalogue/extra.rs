@@ -13,7 +13,7 @@ use super::{
 };
 use crate::Error;
 use crate::scenario::{Req, Scenario, Step, fresh_refresh, m, t};
-use crate::simulator::{Behaviour, RepositorySimulator, SimOptions, TARGETS, Tamper, expires_in};
+use crate::simulator::{Behaviour, RepositorySimulator, SimOptions, TARGETS, Tamper};
 
 /// The clean bytes `files()` serves for `role`.
 fn served(sim: &mut RepositorySimulator, role: &str) -> Result<Vec<u8>, Error> {
@@ -86,7 +86,7 @@ pub(super) fn roots() -> Vec<Scenario> {
             .init()
             .publish(|sim| { threshold_two(sim, "root", &[0, 1])?; sim.publish_root() })
             .refresh(true).trusted("root", 3),
-        s("root/threshold-raised-but-new-root-signed-once", "5.3.5",
+        s("root/threshold-raised-but-new-root-signed-once", "5.3.4",
           "Root 2 adds a second root key and threshold 2 but is signed by the first key only: root 1's threshold is met, root 2's own is not, so it is refused.")
             .init()
             .publish(|sim| {
@@ -363,11 +363,11 @@ pub(super) fn delegations() -> Vec<Scenario> {
             .init().download(&["file.txt"], true).trusted("B", 2)
             .publish(|sim| { sim.update("snapshot")?; sim.override_snapshot_meta("B", Some(MetaFile::new(1))); Ok(()) })
             .refresh(false).trusted("snapshot", 2),
-        s("indefinite-freeze/expired-role-on-search-path", "5.6.4, attack: indefinite freeze",
+        s("indefinite-freeze/expired-role-on-search-path", "5.6.5, attack: indefinite freeze",
           "targets → A, B; A is expired and lists nothing, B lists the target: an expired role met during the search fails it (python-tuf), nothing downloaded.")
             .publish(|sim| { sim.delegate(TARGETS, "A", &["*"], false)?; sim.delegate(TARGETS, "B", &["*"], false)?; sim.add_target("B", "file.txt", CONTENT)?; sim.expire("A") })
             .init().download(&["file.txt"], false).untrusted("B").target_dir(&[]),
-        s("indefinite-freeze/delegated-role-expired-later", "5.6.4, attack: indefinite freeze",
+        s("indefinite-freeze/delegated-role-expired-later", "5.6.5, attack: indefinite freeze",
           "role1 was trusted; role1 2 is expired: the next download fails and role1 1 stays trusted.")
             .publish(|sim| with_role1(sim, &["*"], "file.txt"))
             .init().download(&["file.txt"], true)
@@ -474,7 +474,7 @@ pub(super) fn succinct_bins() -> Vec<Scenario> {
             .init().download(&["pkg/file.txt"], true).trusted(&bin_for_rollback, 2)
             .publish(|sim| { let b = sim.bin_for(TARGETS, "pkg/file.txt")?; sim.update("snapshot")?; sim.override_snapshot_meta(&b, Some(MetaFile::new(1))); Ok(()) })
             .refresh(false).trusted("snapshot", 2),
-        s("bins/bin-expired", "TAP 15, 5.6.4, attack: indefinite freeze",
+        s("bins/bin-expired", "TAP 15, 5.6.5, attack: indefinite freeze",
           "The target's bin is expired: the download fails and the bin is not stored.")
             .publish(|sim| { sim.add_succinct_bins(TARGETS, 3, "bins")?; let b = sim.bin_for(TARGETS, "pkg/file.txt")?; sim.add_target(&b, "pkg/file.txt", CONTENT)?; sim.expire(&b) })
             .init().download(&["pkg/file.txt"], false).untrusted(&bin_for_expiry).target_dir(&[]),
@@ -596,7 +596,7 @@ pub(super) fn formats() -> Vec<Scenario> {
           "Timestamp's expiry is moved a year on after signing (signature unchanged): refused.")
             .publish(|sim| {
                 let mut value: Value = serde_json::from_slice(&served(sim, "timestamp")?)?;
-                let later = expires_in(2 * YEAR)?.to_string();
+                let later = sim.expires_in(sim.lifetime() + YEAR)?.to_string();
                 value["signed"]["expires"] = Value::from(later);
                 sim.tamper("timestamp", Tamper::Replace(serde_json::to_vec_pretty(&value)?));
                 Ok(())
