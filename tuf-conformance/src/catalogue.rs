@@ -346,7 +346,7 @@ fn rollback() -> Vec<Scenario> {
             .refresh(true)
             .publish(|sim| { sim.update("snapshot")?; sim.override_snapshot_meta("role1", Some(MetaFile::new(1))); Ok(()) })
             .refresh(false).trusted("snapshot", 2),
-        s("rollback/delegated-role-served-old-version", "5.6.2, attack: rollback",
+        s("rollback/delegated-role-served-old-version", "5.6.4, attack: rollback",
           "Role1 3 is listed but role1 1 is served at 3.role1.json: the download fails; role1 2 stays trusted.")
             .publish(|sim| with_role1(sim, &["*"], "file.txt"))
             .init().download(&["file.txt"], true)
@@ -355,14 +355,14 @@ fn rollback() -> Vec<Scenario> {
             .publish(|sim| { sim.update("role1")?; sim.serve_old("role1", 1) })
             .download(&["file.txt"], false)
             .trusted("role1", 2).target_dir(&[CONTENT]),
-        s("rollback/targets-served-old-version", "5.6.2, attack: rollback",
+        s("rollback/targets-served-old-version", "5.6.4, attack: rollback",
           "Without consistent snapshots, targets.json serves version 2 while snapshot lists 3: rejected.")
             .non_consistent().init()
             .publish(|sim| sim.update(TARGETS))
             .refresh(true)
             .publish(|sim| { sim.update(TARGETS)?; sim.serve_old(TARGETS, 2) })
             .refresh(false).trusted("targets", 2).trusted("snapshot", 3),
-        s("rollback/snapshot-served-old-version", "5.5.3, attack: rollback",
+        s("rollback/snapshot-served-old-version", "5.5.4, attack: rollback",
           "Without consistent snapshots, snapshot.json serves version 2 while timestamp lists 3: rejected.")
             .non_consistent().init()
             .publish(|sim| sim.update("snapshot"))
@@ -376,7 +376,7 @@ fn mix_and_match() -> Vec<Scenario> {
     vec![
         s(
             "mix-and-match/snapshot-version-mismatch",
-            "5.5.3, attack: mix-and-match",
+            "5.5.4, attack: mix-and-match",
             "2.snapshot.json holds snapshot version 1: the version must match timestamp's.",
         )
         .init()
@@ -389,7 +389,7 @@ fn mix_and_match() -> Vec<Scenario> {
         .untrusted("targets"),
         s(
             "mix-and-match/targets-version-mismatch",
-            "5.6.2, attack: mix-and-match",
+            "5.6.4, attack: mix-and-match",
             "2.targets.json holds targets version 1: the version must match snapshot's.",
         )
         .init()
@@ -401,7 +401,7 @@ fn mix_and_match() -> Vec<Scenario> {
         .untrusted("targets"),
         s(
             "mix-and-match/delegated-version-mismatch",
-            "5.6.2, attack: mix-and-match",
+            "5.6.4, attack: mix-and-match",
             "2.role1.json holds role1 version 1: the download fails.",
         )
         .publish(|sim| with_role1(sim, &["*"], "file.txt"))
