@@ -352,10 +352,12 @@ fn lookup_updater<'a>(state: &'a mut Option<(TempDir, Updater)>, repo: &Repo) ->
 
 fn lookup(c: &mut Criterion) {
     let mut group = c.benchmark_group("lookup/get_target_info");
+    // Lookups take microseconds, but `hit_loading_bin` refreshes a fresh updater before each
+    // iteration (not measured): 3 s leaves it room for its 20 samples.
     group
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2));
+        .measurement_time(Duration::from_secs(3));
     let (flat, bins) = (&*FLAT_100K, &*BINS_100K);
     let mut flat_state = None;
     group.bench_function("flat_100k/hit", |b| {
