@@ -35,9 +35,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::measurement::WallTime;
-use criterion::{
-    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
-};
+use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use tempfile::TempDir;
 use tuf_client::fetcher::{FetchError, Fetcher};
 use tuf_client::trusted::TrustedMetadata;
@@ -65,8 +63,6 @@ fn target_content(i: usize) -> String {
 
 /// A repository: every file it serves, and which of them a client reads.
 struct Repo {
-    /// A short name for messages and directories (`flat_100k`).
-    name: &'static str,
     /// Served files by path relative to the repository root (`metadata/1.root.json`).
     files: Arc<BTreeMap<String, Vec<u8>>>,
     snapshot_path: String,
@@ -124,7 +120,6 @@ impl Repo {
             (role, path)
         });
         let repo = Repo {
-            name,
             snapshot_path: sim
                 .served_path("snapshot")
                 .expect("snapshot path")
@@ -146,27 +141,37 @@ impl Repo {
     fn file(&self, path: &str) -> &[u8] {
         self.files.get(path).expect("file of the repository")
     }
+}
 
-    /// The bytes fed to the client core in `trusted/refresh`.
-    fn refresh_bytes(&self) -> u64 {
-        let mut paths = vec![
-            ROOT_PATH,
-            TIMESTAMP_PATH,
-            &self.snapshot_path,
-            &self.targets_path,
-        ];
-        if let Some((_, path)) = &self.bin {
-            paths.push(path);
-        }
-        paths.iter().map(|p| self.file(p).len() as u64).sum()
+/// A repository by name, built when a benchmark that is run first needs it (so that a
+/// filtered run builds only what it uses).
+struct Workload {
+    name: &'static str,
+    repo: LazyLock<Repo>,
+}
+
+impl Workload {
+    fn repo(&self) -> &Repo {
+        &self.repo
     }
 }
 
-static FLAT_1K: LazyLock<Repo> = LazyLock::new(|| Repo::build("flat_1k", 1_000, None));
-static FLAT_10K: LazyLock<Repo> = LazyLock::new(|| Repo::build("flat_10k", 10_000, None));
-static FLAT_100K: LazyLock<Repo> = LazyLock::new(|| Repo::build("flat_100k", 100_000, None));
-static BINS_100K: LazyLock<Repo> =
-    LazyLock::new(|| Repo::build("bins_16384_100k", 100_000, Some(14)));
+static FLAT_1K: Workload = Workload {
+    name: "flat_1k",
+    repo: LazyLock::new(|| Repo::build("flat_1k", 1_000, None)),
+};
+static FLAT_10K: Workload = Workload {
+    name: "flat_10k",
+    repo: LazyLock::new(|| Repo::build("flat_10k", 10_000, None)),
+};
+static FLAT_100K: Workload = Workload {
+    name: "flat_100k",
+    repo: LazyLock::new(|| Repo::build("flat_100k", 100_000, None)),
+};
+static BINS_100K: Workload = Workload {
+    name: "bins_16384_100k",
+    repo: LazyLock::new(|| Repo::build("bins_16384_100k", 100_000, Some(14))),
+};
 
 /// Serves a repository's files from memory under [`BASE_URL`].
 struct MemFetcher {
@@ -276,10 +281,9 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
 fn trusted(c: &mut Criterion) {
     let mut group = c.benchmark_group("trusted/refresh");
     configure(&mut group);
-    for repo in [&FLAT_1K, &FLAT_10K, &FLAT_100K, &BINS_100K] {
-        let repo: &Repo = repo;
-        group.throughput(Throughput::Bytes(repo.refresh_bytes()));
-        group.bench_function(repo.name, |b| {
+    for workload in [&FLAT_1K, &FLAT_10K, &FLAT_100K, &BINS_100K] {
+        group.bench_function(workload.name, |b| {
+            let repo = workload.repo();
             let now = now();
             b.iter_with_large_drop(|| trusted_refresh(repo, now))
         });
@@ -288,11 +292,12 @@ fn trusted(c: &mut Criterion) {
 }
 
 fn updater_refresh(c: &mut Criterion) {
-    let repos: [&Repo; 3] = [&FLAT_1K, &FLAT_100K, &BINS_100K];
+    let workloads = [&FLAT_1K, &FLAT_100K, &BINS_100K];
     let mut group = c.benchmark_group("updater/refresh_cold");
     configure(&mut group);
-    for repo in repos {
-        group.bench_function(repo.name, |b| {
+    for workload in workloads {
+        group.bench_function(workload.name, |b| {
+            let repo = workload.repo();
             b.iter_batched(
                 || fresh_dir(repo),
                 |dir| {
@@ -307,9 +312,10 @@ fn updater_refresh(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("updater/refresh_warm");
     configure(&mut group);
-    for repo in repos {
+    for workload in workloads {
         let warm = OnceCell::new();
-        group.bench_function(repo.name, |b| {
+        group.bench_function(workload.name, |b| {
+            let repo = workload.repo();
             let dir = warm.get_or_init(|| warm_dir(repo));
             b.iter_with_large_drop(|| refreshed(repo, dir.path()))
         });
@@ -318,9 +324,9 @@ fn updater_refresh(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("updater/cold_download");
     configure(&mut group);
-    for repo in [&FLAT_100K, &BINS_100K] {
-        let repo: &Repo = repo;
-        group.bench_function(repo.name, |b| {
+    for workload in [&FLAT_100K, &BINS_100K] {
+        group.bench_function(workload.name, |b| {
+            let repo = workload.repo();
             b.iter_batched(
                 || fresh_dir(repo),
                 |dir| {
@@ -358,14 +364,14 @@ fn lookup(c: &mut Criterion) {
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    let (flat, bins) = (&*FLAT_100K, &*BINS_100K);
     let mut flat_state = None;
     group.bench_function("flat_100k/hit", |b| {
+        let flat = FLAT_100K.repo();
         let updater = lookup_updater(&mut flat_state, flat);
         b.iter(|| updater.get_target_info(&flat.wanted).expect("hit"))
     });
     group.bench_function("flat_100k/miss", |b| {
-        let updater = lookup_updater(&mut flat_state, flat);
+        let updater = lookup_updater(&mut flat_state, FLAT_100K.repo());
         b.iter(|| {
             let missed = updater.get_target_info(MISSING);
             assert!(matches!(missed, Err(Error::TargetNotFound { .. })));
@@ -374,12 +380,14 @@ fn lookup(c: &mut Criterion) {
     drop(flat_state);
     let mut bins_state = None;
     group.bench_function("bins_16384_100k/hit", |b| {
+        let bins = BINS_100K.repo();
         let updater = lookup_updater(&mut bins_state, bins);
         b.iter(|| updater.get_target_info(&bins.wanted).expect("hit"))
     });
     drop(bins_state);
     let warm = OnceCell::new();
     group.bench_function("bins_16384_100k/hit_loading_bin", |b| {
+        let bins = BINS_100K.repo();
         let warm = warm.get_or_init(|| warm_dir(bins));
         b.iter_batched(
             // The top-level roles cached and trusted, the bin neither.
@@ -453,13 +461,13 @@ fn cold_download_process(repo: &Repo, served: &Path, dir: TempDir) -> TempDir {
 fn process(c: &mut Criterion) {
     let mut group = c.benchmark_group("cold_download");
     configure(&mut group);
-    for (id, repo) in [
+    for (id, workload) in [
         ("flat_100k_targets", &FLAT_100K),
         ("succinct_16384_bins_100k_targets", &BINS_100K),
     ] {
         let served = OnceCell::new();
-        let repo: &Repo = repo;
         group.bench_function(id, |b| {
+            let repo = workload.repo();
             let served = on_disk(&served, repo);
             b.iter_batched(
                 || fresh_dir(repo),
