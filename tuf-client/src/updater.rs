@@ -388,7 +388,9 @@ impl Updater {
         if self.trusted.targets().is_none() {
             self.refresh()?;
         }
-        let _lock = self.cache.lock()?;
+        // The metadata directory is locked only once a role has to be read from it or
+        // fetched: a lookup among roles already trusted touches no file.
+        let mut lock = None;
         let mut to_visit: Vec<(String, String)> = vec![("targets".to_owned(), "root".to_owned())];
         let mut visited: Vec<(String, String)> = Vec::new();
         while let Some((role, delegator)) = to_visit.pop() {
@@ -397,6 +399,9 @@ impl Updater {
             }
             if visited.contains(&(role.clone(), delegator.clone())) {
                 continue;
+            }
+            if lock.is_none() && self.trusted.delegated(&role).is_none() {
+                lock = Some(self.cache.lock()?);
             }
             self.load_targets(&role, &delegator)?;
             let targets: &Metadata<Targets> =
