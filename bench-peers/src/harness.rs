@@ -352,6 +352,7 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
         (Tool::Tough, true) => format!("tough {tough} RepositoryEditor"),
     };
     let mut rows = Vec::new();
+    const NO_SUCCINCT_IN_TOUGH: &str = "not supported: tough has no succinct hash bins (TAP 15)";
     let mut record = |workload: &str, tool: Tool, writer: bool, result: Result<Stats, String>| {
         let name = names(tool, writer);
         match &result {
@@ -377,12 +378,14 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
         for (run, kind) in [(Run::Cold, "cold download"), (Run::Warm, "warm download")] {
             let workload = format!("{kind}: {label}");
             for tool in [Tool::Ours, Tool::OursFile, Tool::Python, Tool::Tough] {
-                record(
-                    &workload,
-                    tool,
-                    false,
-                    client.bench(tool, run, &repo, &base),
-                );
+                // tough 0.24 cannot read a targets role that delegates with `succinct_roles`
+                // (it requires `roles`), so it is not run on the bins repository.
+                let result = if dir == "bins" && tool == Tool::Tough {
+                    Err(NO_SUCCINCT_IN_TOUGH.to_owned())
+                } else {
+                    client.bench(tool, run, &repo, &base)
+                };
+                record(&workload, tool, false, result);
             }
         }
     }
@@ -392,7 +395,7 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
     ] {
         for tool in [Tool::Ours, Tool::Python, Tool::Tough] {
             let result = if bins && tool == Tool::Tough {
-                Err("not supported: tough has no succinct hash bins (TAP 15)".to_owned())
+                Err(NO_SUCCINCT_IN_TOUGH.to_owned())
             } else {
                 bench_create(config, tool, bins)
             };
