@@ -73,7 +73,7 @@ pub use progress::{NoProgress, Progress};
 pub use publish::{PublishReport, PublishedRole, SignReport};
 pub use repository::{InitOptions, Repository};
 pub use status::RoleStatus;
-pub use storage::{Durability, FsStorage, Storage};
+pub use storage::{Durability, FSYNC_FILES_MAX, FsStorage, Storage};
 pub use verify::{VerifyReport, verify, verify_at};
 
 pub use tuf_crypto;
