@@ -51,6 +51,7 @@
 #![warn(missing_docs)]
 
 mod edit;
+mod encode;
 mod error;
 mod expiry;
 mod import;

@@ -144,6 +144,8 @@ pub struct Repository<S: Storage = FsStorage> {
     pub(crate) explicit_expires: BTreeMap<String, Expires>,
     /// Files under `staged/` that exist on disk.
     pub(crate) staged_files: BTreeSet<String>,
+    /// Whether snapshot lists the hashes of the targets roles (their length always).
+    pub(crate) snapshot_hashes: bool,
 }
 
 /// The current Unix time in seconds.
@@ -306,6 +308,7 @@ impl<S: Storage> Repository<S> {
             )]),
             explicit_expires: BTreeMap::new(),
             staged_files: BTreeSet::new(),
+            snapshot_hashes: false,
             storage,
         };
         repo.root.current.consistent_snapshot = Some(options.consistent_snapshot);
@@ -411,6 +414,7 @@ impl<S: Storage> Repository<S> {
             targets,
             explicit_expires,
             staged_files: staged,
+            snapshot_hashes: false,
             storage,
         })
     }
