@@ -1099,3 +1099,47 @@ fn key_files_in(repo: &Path, role: &str) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+#[test]
+fn add_targets_in_bulk_keeps_the_last_of_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut repo = init(dir.path(), Scheme::Ed25519, true);
+    let info = |content: &str| {
+        tuf_metadata::TargetFile::from_data(content.as_bytes(), &["sha256"]).unwrap()
+    };
+    // Into an empty role, then many more into a non-empty one, then a few.
+    for round in 0..3 {
+        let count = [3, 40, 2][round];
+        let batch: Vec<_> = (0..count)
+            .flat_map(|i| {
+                [
+                    (format!("p/{i}"), info(&format!("old {round} {i}"))),
+                    (format!("p/{i}"), info(&format!("new {round} {i}"))),
+                ]
+            })
+            .collect();
+        let placed = repo.add_targets(None, batch).unwrap();
+        assert_eq!(placed.len(), 2 * count);
+        let targets = &repo.targets("targets").unwrap().targets;
+        for i in 0..count {
+            assert_eq!(
+                targets[&format!("p/{i}")],
+                info(&format!("new {round} {i}"))
+            );
+        }
+    }
+    assert_eq!(repo.targets("targets").unwrap().targets.len(), 40);
+    // All or none: one bad path adds nothing.
+    let bad = vec![
+        ("q/ok".to_owned(), info("x")),
+        ("q/../no".to_owned(), info("y")),
+    ];
+    assert!(repo.add_targets(None, bad).is_err());
+    assert!(
+        !repo
+            .targets("targets")
+            .unwrap()
+            .targets
+            .contains_key("q/ok")
+    );
+}
