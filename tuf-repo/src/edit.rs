@@ -2,7 +2,7 @@
 //! roles it changes; nothing is signed or written until [`Repository::publish`] (or saved
 //! for a later command by [`Repository::save`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Map;
 use tuf_crypto::{KeyId, PublicKey, Scheme, Signer};
@@ -135,6 +135,22 @@ impl<S: Storage> Repository<S> {
         Ok(role)
     }
 
+    /// The succinct hash bins `start` delegates to, if any.
+    fn bins_of(&self, start: &str) -> Option<&SuccinctRoles> {
+        self.targets
+            .get(start)?
+            .current
+            .delegations
+            .as_ref()?
+            .succinct_roles
+            .as_ref()
+    }
+
+    /// Whether targets role `role` delegates to succinct hash bins.
+    fn has_bins(&self, role: &str) -> bool {
+        self.bins_of(role).is_some()
+    }
+
     /// Adds (or replaces) target `target_path` described by `file` to `role` (default
     /// `targets`); when that role delegates to succinct hash bins, to the bin of the path.
     /// Returns the role it was added to. The file itself is not copied: see
@@ -166,12 +182,24 @@ impl<S: Storage> Repository<S> {
         let start = role.unwrap_or("targets");
         let mut delegators = None;
         let mut placed = Vec::with_capacity(targets.len());
+        // With bins under `start`, each path goes to its hash's bin (the bin is trusted for
+        // it by construction), unless a bin delegates to bins again: then `place` walks.
+        let bins = self.bins_of(start);
         for (path, _) in &targets {
             layout::check_target_path(path)?;
-            placed.push(self.place(start, path, &|| self.delegator_map(), &mut delegators)?);
+            if let Some(bins) = bins {
+                placed.push(bins.role_for_target(path));
+            }
+        }
+        let distinct: HashSet<&str> = placed.iter().map(String::as_str).collect();
+        if bins.is_none() || distinct.into_iter().any(|role| self.has_bins(role)) {
+            placed.clear();
+            for (path, _) in &targets {
+                placed.push(self.place(start, path, &|| self.delegator_map(), &mut delegators)?);
+            }
         }
         // Grouped by role, so that a role's map is built in bulk.
-        let mut per_role: BTreeMap<&str, Vec<(String, TargetFile)>> = BTreeMap::new();
+        let mut per_role: HashMap<&str, Vec<(String, TargetFile)>> = HashMap::new();
         for (target, role) in targets.into_iter().zip(&placed) {
             per_role.entry(role.as_str()).or_default().push(target);
         }

@@ -1143,3 +1143,36 @@ fn add_targets_in_bulk_keeps_the_last_of_a_path() {
             .contains_key("q/ok")
     );
 }
+
+#[test]
+fn nested_bins_place_targets_through_both_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut repo = init(dir.path(), Scheme::Ed25519, true);
+    repo.add_bins("targets", 2, "a", Scheme::Ed25519).unwrap();
+    repo.add_bins("a-0", 4, "b", Scheme::Ed25519).unwrap();
+    let outer = SuccinctRoles::new(vec![], 1, 1, "a").unwrap();
+    let inner = SuccinctRoles::new(vec![], 1, 2, "b").unwrap();
+    let info = tuf_metadata::TargetFile::from_data(b"x", &["sha256"]).unwrap();
+    let paths: Vec<String> = (0..40).map(|i| format!("p/{i}")).collect();
+    let placed = repo
+        .add_targets(
+            None,
+            paths.iter().map(|p| (p.clone(), info.clone())).collect(),
+        )
+        .unwrap();
+    let mut levels = BTreeMap::new();
+    for (path, role) in paths.iter().zip(&placed) {
+        let expected = match outer.role_for_target(path).as_str() {
+            "a-0" => inner.role_for_target(path),
+            other => other.to_owned(),
+        };
+        assert_eq!(*role, expected, "{path}");
+        assert!(repo.targets(role).unwrap().targets.contains_key(path));
+        *levels.entry(role.starts_with("b-")).or_insert(0) += 1;
+    }
+    // Both levels were used.
+    assert_eq!(levels.len(), 2, "{levels:?}");
+    // Adding under one bin directly also goes through its own bins.
+    let role = repo.add_target(Some("a-0"), "q/x", info).unwrap();
+    assert_eq!(role, inner.role_for_target("q/x"));
+}
