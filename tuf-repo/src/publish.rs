@@ -275,9 +275,10 @@ impl<S: Storage> Repository<S> {
             .unwrap_or(1)
     }
 
-    /// Whether snapshot lists the sha256 of every targets role besides its length (default:
-    /// no; spec 4.4 makes both optional, and python-tuf's client needs only the length). The
-    /// timestamp always lists snapshot's length and sha256.
+    /// Whether snapshot lists the sha256 of every targets role besides its length (spec 4.4
+    /// makes both optional; python-tuf's client needs only the length). By default, as the
+    /// published snapshot does (no for a new repository). The timestamp always lists
+    /// snapshot's length and sha256.
     pub fn set_snapshot_hashes(&mut self, hashes: bool) {
         self.snapshot_hashes = hashes;
     }

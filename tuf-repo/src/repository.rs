@@ -402,6 +402,9 @@ impl<S: Storage> Repository<S> {
                 }
             }
         }
+        // Snapshot keeps listing hashes if it does.
+        let snapshot_hashes = !snapshot.current.meta.is_empty()
+            && snapshot.current.meta.values().all(|m| m.hashes.is_some());
         Ok(Repository {
             keys: KeyStore::load(&storage)?,
             key_options: KeyOptions::default(),
@@ -414,7 +417,7 @@ impl<S: Storage> Repository<S> {
             targets,
             explicit_expires,
             staged_files: staged,
-            snapshot_hashes: false,
+            snapshot_hashes,
             storage,
         })
     }
