@@ -191,8 +191,11 @@ impl<S: Storage> Repository<S> {
                 placed.push(bins.role_for_target(path));
             }
         }
-        let distinct: HashSet<&str> = placed.iter().map(String::as_str).collect();
-        if bins.is_none() || distinct.into_iter().any(|role| self.has_bins(role)) {
+        let nested = || {
+            let distinct: HashSet<&str> = placed.iter().map(String::as_str).collect();
+            distinct.into_iter().any(|role| self.has_bins(role))
+        };
+        if bins.is_none() || nested() {
             placed.clear();
             for (path, _) in &targets {
                 placed.push(self.place(start, path, &|| self.delegator_map(), &mut delegators)?);
@@ -200,8 +203,15 @@ impl<S: Storage> Repository<S> {
         }
         // Grouped by role, so that a role's map is built in bulk.
         let mut per_role: HashMap<&str, Vec<(String, TargetFile)>> = HashMap::new();
-        for (target, role) in targets.into_iter().zip(&placed) {
-            per_role.entry(role.as_str()).or_default().push(target);
+        match placed.first() {
+            Some(first) if placed.iter().all(|role| role == first) => {
+                per_role.insert(first.as_str(), targets);
+            }
+            _ => {
+                for (target, role) in targets.into_iter().zip(&placed) {
+                    per_role.entry(role.as_str()).or_default().push(target);
+                }
+            }
         }
         for (role, batch) in per_role {
             let map = &mut self.tracked_mut(role)?.edit().targets;
