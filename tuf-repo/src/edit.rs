@@ -2,7 +2,7 @@
 //! roles it changes; nothing is signed or written until [`Repository::publish`] (or saved
 //! for a later command by [`Repository::save`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Map;
 use tuf_crypto::{KeyId, PublicKey, Scheme, Signer};
@@ -87,12 +87,14 @@ impl<S: Storage> Repository<S> {
 
     /// The role that gets `target_path` when it is added to `start`: `start` itself, or the
     /// bin of the path when `start` delegates to succinct hash bins. Checks that a delegated
-    /// role is trusted for the path.
+    /// role is trusted for the path (a bin is, by construction, for the paths that hash to
+    /// it). `delegators` is only computed when needed.
     fn place(
         &self,
         start: &str,
         target_path: &str,
-        delegators: &BTreeMap<String, Vec<String>>,
+        delegators: &dyn Fn() -> BTreeMap<String, Vec<String>>,
+        cache: &mut Option<BTreeMap<String, Vec<String>>>,
     ) -> Result<String, Error> {
         if !self.targets.contains_key(start) {
             return Err(Error::UnknownRole {
@@ -100,6 +102,7 @@ impl<S: Storage> Repository<S> {
             });
         }
         let mut role = start.to_owned();
+        let mut binned = false;
         for _ in 0..MAX_BIN_DEPTH {
             let bins = self
                 .targets
@@ -107,16 +110,22 @@ impl<S: Storage> Repository<S> {
                 .and_then(|t| t.current.delegations.as_ref())
                 .and_then(|d| d.succinct_roles.as_ref());
             match bins {
-                Some(bins) => role = bins.role_for_target(target_path),
+                Some(bins) => {
+                    role = bins.role_for_target(target_path);
+                    binned = true;
+                }
                 None => break,
             }
         }
-        let trusted = role == "targets"
-            || delegators
-                .get(&role)
-                .into_iter()
-                .flatten()
-                .any(|d| self.delegates_path(d, &role, target_path));
+        if binned || role == "targets" {
+            return Ok(role);
+        }
+        let delegators = cache.get_or_insert_with(delegators);
+        let trusted = delegators
+            .get(&role)
+            .into_iter()
+            .flatten()
+            .any(|d| self.delegates_path(d, &role, target_path));
         if !trusted {
             return Err(Error::NotDelegated {
                 role,
@@ -124,6 +133,22 @@ impl<S: Storage> Repository<S> {
             });
         }
         Ok(role)
+    }
+
+    /// The succinct hash bins `start` delegates to, if any.
+    fn bins_of(&self, start: &str) -> Option<&SuccinctRoles> {
+        self.targets
+            .get(start)?
+            .current
+            .delegations
+            .as_ref()?
+            .succinct_roles
+            .as_ref()
+    }
+
+    /// Whether targets role `role` delegates to succinct hash bins.
+    fn has_bins(&self, role: &str) -> bool {
+        self.bins_of(role).is_some()
     }
 
     /// Adds (or replaces) target `target_path` described by `file` to `role` (default
@@ -154,15 +179,50 @@ impl<S: Storage> Repository<S> {
         role: Option<&str>,
         targets: Vec<(String, TargetFile)>,
     ) -> Result<Vec<String>, Error> {
-        let delegators = self.delegator_map();
         let start = role.unwrap_or("targets");
+        let mut delegators = None;
         let mut placed = Vec::with_capacity(targets.len());
+        // With bins under `start`, each path goes to its hash's bin (the bin is trusted for
+        // it by construction), unless a bin delegates to bins again: then `place` walks.
+        let bins = self.bins_of(start);
         for (path, _) in &targets {
             layout::check_target_path(path)?;
-            placed.push(self.place(start, path, &delegators)?);
+            if let Some(bins) = bins {
+                placed.push(bins.role_for_target(path));
+            }
         }
-        for ((path, file), role) in targets.into_iter().zip(&placed) {
-            self.tracked_mut(role)?.edit().targets.insert(path, file);
+        let nested = || {
+            let distinct: HashSet<&str> = placed.iter().map(String::as_str).collect();
+            distinct.into_iter().any(|role| self.has_bins(role))
+        };
+        if bins.is_none() || nested() {
+            placed.clear();
+            for (path, _) in &targets {
+                placed.push(self.place(start, path, &|| self.delegator_map(), &mut delegators)?);
+            }
+        }
+        // Grouped by role, so that a role's map is built in bulk.
+        let mut per_role: HashMap<&str, Vec<(String, TargetFile)>> = HashMap::new();
+        match placed.first() {
+            Some(first) if placed.iter().all(|role| role == first) => {
+                per_role.insert(first.as_str(), targets);
+            }
+            _ => {
+                for (target, role) in targets.into_iter().zip(&placed) {
+                    per_role.entry(role.as_str()).or_default().push(target);
+                }
+            }
+        }
+        for (role, batch) in per_role {
+            let map = &mut self.tracked_mut(role)?.edit().targets;
+            if batch.len() < map.len() / 8 {
+                map.extend(batch);
+            } else {
+                // Sorted once and built in bulk; a later entry for a path replaces an earlier
+                // one, as `insert` would.
+                let mut added: BTreeMap<String, TargetFile> = batch.into_iter().collect();
+                map.append(&mut added);
+            }
         }
         Ok(placed)
     }
@@ -180,11 +240,16 @@ impl<S: Storage> Repository<S> {
         sources: &[TargetSource],
         progress: &dyn Progress,
     ) -> Result<Vec<String>, Error> {
-        let delegators = self.delegator_map();
         let start = role.unwrap_or("targets");
+        let mut delegators = None;
         for source in sources {
             layout::check_target_path(&source.target_path)?;
-            self.place(start, &source.target_path, &delegators)?;
+            self.place(
+                start,
+                &source.target_path,
+                &|| self.delegator_map(),
+                &mut delegators,
+            )?;
         }
         let files = import::import(&self.storage, sources, self.consistent_snapshot(), progress)?;
         let targets = sources

@@ -111,16 +111,38 @@ pub fn check_target_path(path: &str) -> Result<(), Error> {
     if path.starts_with('/') {
         return refuse("it must be relative");
     }
-    if path.contains('\\') || path.chars().any(char::is_control) {
+    // One pass over the bytes. `char::is_control` is C0, DEL and C1; C1 (U+0080 to U+009F)
+    // is 0xC2 0x80..=0x9F in UTF-8. Problems are reported in this order: characters, then
+    // components, then reserved names.
+    let mut control = false;
+    let mut bad_component = false;
+    let mut temporary = false;
+    let mut component_start = 0;
+    let mut check_component = |component: &[u8]| {
+        bad_component |= matches!(component, b"" | b"." | b"..");
+        temporary |= component.starts_with(b".tmp-");
+    };
+    let bytes = path.as_bytes();
+    let mut previous = 0u8;
+    for (index, &byte) in bytes.iter().enumerate() {
+        control |= byte < 0x20
+            || byte == 0x7f
+            || byte == b'\\'
+            || (previous == 0xc2 && (0x80..=0x9f).contains(&byte));
+        if byte == b'/' {
+            check_component(bytes.get(component_start..index).unwrap_or_default());
+            component_start = index.saturating_add(1);
+        }
+        previous = byte;
+    }
+    check_component(bytes.get(component_start..).unwrap_or_default());
+    if control {
         return refuse("backslashes and control characters are not allowed");
     }
-    if path
-        .split('/')
-        .any(|c| c.is_empty() || c == "." || c == "..")
-    {
+    if bad_component {
         return refuse("empty, `.` and `..` components are not allowed");
     }
-    if path.split('/').any(|c| c.starts_with(".tmp-")) {
+    if temporary {
         return refuse("names starting with `.tmp-` are reserved for temporary files");
     }
     Ok(())
@@ -165,9 +187,60 @@ mod tests {
             check_target_path(good).unwrap();
         }
         for bad in [
-            "", "/a", "a//b", "a/./b", "../a", "a/..", "a\\b", "a\nb", "a/", ".tmp-1",
+            "",
+            "/a",
+            "a//b",
+            "a/./b",
+            "../a",
+            "a/..",
+            "a\\b",
+            "a\nb",
+            "a/",
+            ".tmp-1",
+            "a\u{7f}",
+            "ü\u{85}",
+            "a/.tmp-x/b",
         ] {
             assert!(check_target_path(bad).is_err(), "{bad:?}");
+        }
+        // The same verdicts and reasons as the rules stated with chars and splits.
+        let reference = |path: &str| -> Option<&'static str> {
+            if path.is_empty() {
+                Some("it is empty")
+            } else if path.starts_with('/') {
+                Some("it must be relative")
+            } else if path.contains('\\') || path.chars().any(char::is_control) {
+                Some("backslashes and control characters are not allowed")
+            } else if path
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == "..")
+            {
+                Some("empty, `.` and `..` components are not allowed")
+            } else if path.split('/').any(|c| c.starts_with(".tmp-")) {
+                Some("names starting with `.tmp-` are reserved for temporary files")
+            } else {
+                None
+            }
+        };
+        let pieces = [
+            "a", "/", ".", "..", ".tmp-", "\\", "\n", "\u{7f}", "\u{85}", "\u{9f}", "\u{a0}",
+            "\u{c2}", "é", "b c", "\u{2028}",
+        ];
+        let mut paths = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| pieces.iter().map(move |q| format!("{p}{q}")))
+                .collect();
+            paths.extend(longer);
+        }
+        for path in &paths {
+            let ours = match check_target_path(path) {
+                Ok(()) => None,
+                Err(Error::TargetPath { reason, .. }) => Some(reason),
+                Err(other) => panic!("{other}"),
+            };
+            assert_eq!(ours, reference(path), "{path:?}");
         }
     }
 }

@@ -51,6 +51,7 @@
 #![warn(missing_docs)]
 
 mod edit;
+mod encode;
 mod error;
 mod expiry;
 mod import;
@@ -73,7 +74,7 @@ pub use progress::{NoProgress, Progress};
 pub use publish::{PublishReport, PublishedRole, SignReport};
 pub use repository::{InitOptions, Repository};
 pub use status::RoleStatus;
-pub use storage::{Durability, FsStorage, Storage};
+pub use storage::{Durability, FSYNC_FILES_MAX, FsStorage, Storage};
 pub use verify::{VerifyReport, verify, verify_at};
 
 pub use tuf_crypto;

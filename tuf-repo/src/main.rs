@@ -154,11 +154,16 @@ enum Command {
     Publish {
         /// The repository directory.
         dir: PathBuf,
+        /// List the sha256 of every targets role in snapshot, besides its length (`false`:
+        /// lengths only). Later publishes keep what the published snapshot does.
+        #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+        snapshot_hashes: Option<bool>,
     },
     /// Add a signature by an offline key to the current version of a role
     ///
-    /// The content and version of ROLE do not change. Signing snapshot also re-issues the
-    /// timestamp (it lists the snapshot's hash).
+    /// The content and version of ROLE do not change. Signing a targets role also re-issues
+    /// snapshot and timestamp (snapshot lists the role's length), signing snapshot the
+    /// timestamp (it lists the snapshot's length and hash).
     Sign {
         /// The repository directory.
         dir: PathBuf,
@@ -230,6 +235,9 @@ enum Command {
         /// Days until both the new snapshot and the new timestamp expire.
         #[arg(long, value_name = "N")]
         days: Option<u32>,
+        /// As for `publish`.
+        #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+        snapshot_hashes: Option<bool>,
     },
     /// Check the whole repository as a client would
     ///
@@ -640,8 +648,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
             println!("run `tuf-repo publish {}` to publish", dir.display());
         }
-        Command::Publish { dir } => {
+        Command::Publish {
+            dir,
+            snapshot_hashes,
+        } => {
             let mut repo = open(&dir, key_options)?;
+            if let Some(hashes) = snapshot_hashes {
+                repo.set_snapshot_hashes(hashes);
+            }
             let report = repo.publish(&bars)?;
             print_report(&report);
         }
@@ -734,8 +748,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("threshold of {role} set to {threshold}");
             println!("run `tuf-repo publish {}` to publish", dir.display());
         }
-        Command::Refresh { dir, days } => {
+        Command::Refresh {
+            dir,
+            days,
+            snapshot_hashes,
+        } => {
             let mut repo = open(&dir, key_options)?;
+            if let Some(hashes) = snapshot_hashes {
+                repo.set_snapshot_hashes(hashes);
+            }
             let report = repo.refresh(days.unwrap_or(1), days.unwrap_or(7))?;
             print_report(&report);
         }

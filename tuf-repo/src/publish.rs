@@ -2,16 +2,21 @@
 //! signatures by offline keys; refreshing the online roles.
 //!
 //! Only changed roles get a new version; unchanged roles keep their files byte for byte.
-//! Files are written so that a client never sees metadata that refers to a file not yet
-//! written: the versioned files of the roles first, then (after a sync) their unversioned
-//! copies, then the snapshot that lists them, then the timestamp.
+//! Every file of a publish is written first (the new versions under new names, or under
+//! `staged/pending/`), then made durable, then made current: unversioned copies linked or
+//! renamed into place, the timestamp last; so a client never sees metadata that refers to a
+//! file not yet durable (see `Commit::finish`).
+//!
+//! Each role is encoded once: its canonical form (spec 4.2) is signed and re-indented into
+//! the file ([`crate::encode`]).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tuf_crypto::{KeyId, PrivateKey, PublicKey, Signer};
-use tuf_metadata::{Expires, MetaFile, Metadata, Root, Signed, Snapshot, Targets, Timestamp};
+use tuf_metadata::{Expires, MetaFile, Root, Signed, Snapshot, Targets, Timestamp};
 
+use crate::encode::{self, Encoded, TargetsShell};
 use crate::layout::{self, quote};
 use crate::parallel::{self, CPU_WORKERS};
 use crate::progress::{Progress, Unit};
@@ -75,14 +80,97 @@ enum Pending {
     Rename { from: String, to: String },
 }
 
-/// Files written but not yet made current: [`Commit::finish`] syncs, then links or renames
-/// them into place, then syncs again.
+/// The files of one publish, written and then made current by [`Commit::finish`].
 #[derive(Debug, Default)]
 struct Commit {
     steps: Vec<Pending>,
 }
 
 impl Commit {
+    /// Writes `bytes` as version `version` of `role`: the file clients fetch when it is not the
+    /// unversioned copy (with [`Storage::write_new`] when `new_version`: no published metadata
+    /// lists it yet), else a file under `staged/pending/`; and records the step that updates
+    /// the unversioned copy. Nothing a client can see changes until [`Commit::finish`], except
+    /// a new `N.root.json`, which clients probe for and which is therefore written atomically.
+    fn write_role(
+        &mut self,
+        storage: &dyn Storage,
+        role: &str,
+        version: u64,
+        bytes: &[u8],
+        consistent_snapshot: bool,
+        new_version: bool,
+    ) -> Result<(), Error> {
+        let current = layout::current_metadata(role);
+        let client = layout::client_metadata(role, version, consistent_snapshot);
+        if client == current {
+            let pending = format!("{PENDING_DIR}/{}.json", quote(role));
+            storage
+                .write_new(&pending, bytes)
+                .map_err(Error::io(&pending))?;
+            self.steps.push(Pending::Rename {
+                from: pending,
+                to: current,
+            });
+        } else {
+            let written = if new_version && role != "root" {
+                storage.write_new(&client, bytes)
+            } else {
+                storage.write(&client, bytes)
+            };
+            written.map_err(Error::io(&client))?;
+            self.steps.push(Pending::Link {
+                from: client,
+                to: current,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes new `bytes` for the published version `version` of `role` (a signature added):
+    /// under `staged/pending/`, renamed over the file clients fetch by [`Commit::finish`].
+    fn rewrite_role(
+        &mut self,
+        storage: &dyn Storage,
+        role: &str,
+        version: u64,
+        bytes: &[u8],
+        consistent_snapshot: bool,
+    ) -> Result<(), Error> {
+        let current = layout::current_metadata(role);
+        let client = layout::client_metadata(role, version, consistent_snapshot);
+        let pending = format!("{PENDING_DIR}/{}.json", quote(role));
+        storage
+            .write_new(&pending, bytes)
+            .map_err(Error::io(&pending))?;
+        self.steps.push(Pending::Rename {
+            from: pending,
+            to: client.clone(),
+        });
+        if client != current {
+            self.steps.push(Pending::Link {
+                from: client,
+                to: current,
+            });
+        }
+        Ok(())
+    }
+
+    /// Makes the written files current, with two durability barriers
+    /// ([`Storage::sync`]):
+    ///
+    /// 1. after every file of the new versions is written (targets roles, root, snapshot and
+    ///    timestamp, plus the target files and keys written by earlier edits): nothing a
+    ///    client can reach refers to them yet (with consistent snapshots the new versions have
+    ///    new names and are listed only by the new snapshot, which only the new timestamp
+    ///    lists; without, they wait under `staged/pending/`);
+    /// 2. after the unversioned copies are linked or renamed into place, in the order roles,
+    ///    snapshot, timestamp (always last), so that the publish is durable when this returns.
+    ///
+    /// So a published timestamp never lists a snapshot, nor a snapshot a role, nor a role a
+    /// target file that is not durable: a crash loses the publish, or leaves it complete, or
+    /// (without consistent snapshots) leaves some current copies ahead of the timestamp,
+    /// which the next publish repairs.
     fn finish(self, storage: &dyn Storage) -> Result<(), Error> {
         storage.sync().map_err(Error::io("(sync)"))?;
         for step in self.steps {
@@ -97,61 +185,66 @@ impl Commit {
     }
 }
 
-/// Writes `bytes` as version `version` of `role`: the file clients fetch when it is not the
-/// unversioned copy, and the step that updates the unversioned copy.
-fn write_role(
-    storage: &dyn Storage,
-    role: &str,
-    version: u64,
-    bytes: &[u8],
-    consistent_snapshot: bool,
-) -> Result<Pending, Error> {
-    let current = layout::current_metadata(role);
-    let client = layout::client_metadata(role, version, consistent_snapshot);
-    if client == current {
-        let pending = format!("{PENDING_DIR}/{}.json", quote(role));
-        storage
-            .write(&pending, bytes)
-            .map_err(Error::io(&pending))?;
-        Ok(Pending::Rename {
-            from: pending,
-            to: current,
-        })
-    } else {
-        storage.write(&client, bytes).map_err(Error::io(&client))?;
-        Ok(Pending::Link {
-            from: client,
-            to: current,
-        })
-    }
+/// A new version of snapshot or timestamp, signed and encoded, not yet written.
+struct Issued<T> {
+    published: PublishedRole,
+    bytes: Vec<u8>,
+    content: T,
 }
 
-/// Signs `metadata` with each signer.
-fn sign_all<T: Signed>(
-    metadata: &mut Metadata<T>,
+/// What snapshot lists about one file of `bytes` at `version`: its length, and its sha256
+/// when `hashes` (spec 4.4, METAFILES: both optional; python-tuf's client caps a role
+/// without a listed length at 5,000,000 bytes, so the length is always listed).
+fn meta_file(version: u64, bytes: &[u8], hashes: bool, role: &str) -> Result<MetaFile, Error> {
+    if hashes {
+        return MetaFile::from_data(version, bytes, META_HASHES).map_err(|source| Error::Signing {
+            role: role.to_owned(),
+            source,
+        });
+    }
+    let mut meta = MetaFile::new(version);
+    meta.length = Some(bytes.len() as u64);
+    Ok(meta)
+}
+
+/// The hash algorithms listed in snapshot (with [`Repository::set_snapshot_hashes`]) and in
+/// timestamp.
+const META_HASHES: &[&str] = &["sha256"];
+
+/// Signs `signed` with `signers` and lays out its file.
+fn encode_role<T: Signed>(
+    role: &str,
+    signed: &T,
     signers: &[Arc<PrivateKey>],
-    role: &str,
-) -> Result<(), Error> {
-    for signer in signers {
-        metadata
-            .sign(signer.as_ref())
-            .map_err(|source| Error::Signing {
-                role: role.to_owned(),
-                source,
-            })?;
-    }
-    Ok(())
+) -> Result<Encoded, Error> {
+    let canonical = encode::canonical_of(role, signed)?;
+    encode::sign_and_lay_out(role, &canonical, signers)
 }
 
-/// A targets role to sign and write.
-struct Job {
+/// A changed targets role to sign and write.
+struct Plan {
     role: String,
     version: u64,
     expires: Expires,
-    /// Taken by the worker that signs it (no second copy of a large role).
-    content: Mutex<Option<Targets>>,
     signers: Vec<Arc<PrivateKey>>,
     threshold: u64,
+}
+
+/// A targets role being signed: its plan, its content (version and expiry already set) and,
+/// for a large role, its shell for encoding in pieces.
+struct Job<'a> {
+    plan: &'a Plan,
+    content: &'a Targets,
+    shell: Option<TargetsShell>,
+}
+
+/// What the signing part of a publish produced, before the repository state is updated.
+struct Outcome {
+    /// Root, then the targets roles (in plan order).
+    roles: Vec<PublishedRole>,
+    root: Option<Root>,
+    snapshot: Option<Issued<Snapshot>>,
+    timestamp: Option<Issued<Timestamp>>,
 }
 
 impl<S: Storage> Repository<S> {
@@ -182,24 +275,128 @@ impl<S: Storage> Repository<S> {
             .unwrap_or(1)
     }
 
+    /// Whether snapshot lists the sha256 of every targets role besides its length (spec 4.4
+    /// makes both optional; python-tuf's client needs only the length). By default, as the
+    /// published snapshot does (no for a new repository). The timestamp always lists
+    /// snapshot's length and sha256.
+    pub fn set_snapshot_hashes(&mut self, hashes: bool) {
+        self.snapshot_hashes = hashes;
+    }
+
     /// Publishes every change: a new version of each changed role, signed with the keys
     /// found under `keys/` (fewer than the threshold is allowed: complete with
     /// [`Repository::sign`]); a new root version is signed by the keys of the previous root
-    /// and of the new one. Then a new snapshot (if any targets role version changed) and a
-    /// new timestamp. Unchanged roles are not rewritten.
+    /// and of the new one. Then a new snapshot (if any targets role version changed), listing
+    /// the version and length of every targets role, and a new timestamp, listing the
+    /// snapshot's version, length and sha256. Unchanged roles are not rewritten.
+    ///
+    /// Files are made durable in dependency order (see `Commit::finish` in the source): a
+    /// crash never leaves a published snapshot or timestamp listing a file not yet on disk.
     ///
     /// # Errors
     /// Signing and storage errors. A failure leaves the previous versions current.
     pub fn publish(&mut self, progress: &dyn Progress) -> Result<PublishReport, Error> {
-        // Target files and keys written by earlier edits must be on disk first.
-        self.storage.sync().map_err(Error::io("(sync)"))?;
         let consistent = self.consistent_snapshot();
         if self.published_root.is_some() && self.published_consistent_snapshot() != consistent {
             self.relayout(consistent)?;
         }
-        let mut report = PublishReport::default();
-        let mut commit = Commit::default();
+
+        // The changed targets roles: their next version and signers.
+        let delegators = self.delegator_map();
+        let mut plans = Vec::new();
+        for (name, tracked) in self.targets.iter().filter(|(_, t)| t.changed) {
+            plans.push(Plan {
+                role: name.clone(),
+                version: tracked.published.map_or(1, |v| v.saturating_add(1)),
+                expires: self.next_expires(name)?,
+                signers: self.signers(&self.current_trusted_keys(name, &delegators))?,
+                threshold: self.current_threshold(name, &delegators),
+            });
+        }
+        // Version and expiry are set in place (no copy of a large role); put back on failure.
+        let mut previous = Vec::with_capacity(plans.len());
+        let mut shells = Vec::with_capacity(plans.len());
+        for plan in &plans {
+            if let Some(tracked) = self.targets.get_mut(&plan.role) {
+                let content = &mut tracked.current;
+                previous.push((content.version, content.expires));
+                content.set_version(plan.version);
+                content.set_expires(plan.expires);
+                shells.push(
+                    (content.targets.len() >= encode::PIECEWISE_TARGETS)
+                        .then(|| TargetsShell::of(content)),
+                );
+            }
+        }
+
+        let outcome = self.sign_and_write(&plans, shells, consistent, progress);
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                for (plan, (version, expires)) in plans.iter().zip(previous) {
+                    if let Some(tracked) = self.targets.get_mut(&plan.role) {
+                        tracked.current.set_version(version);
+                        tracked.current.set_expires(expires);
+                    }
+                }
+                return Err(e);
+            }
+        };
+
+        if let Some(root) = outcome.root {
+            self.root.published = Some(root.version);
+            self.root.current = root.clone();
+            self.root.changed = false;
+            self.published_root = Some(root);
+        }
+        for plan in &plans {
+            if let Some(tracked) = self.targets.get_mut(&plan.role) {
+                tracked.published = Some(plan.version);
+                tracked.changed = false;
+            }
+        }
+        let mut report = PublishReport {
+            roles: outcome.roles,
+        };
+        if let Some(snapshot) = outcome.snapshot {
+            report.roles.push(snapshot.published.clone());
+            self.snapshot = Tracked {
+                published: Some(snapshot.published.version),
+                current: snapshot.content,
+                changed: false,
+                unsaved: false,
+            };
+        }
+        if let Some(timestamp) = outcome.timestamp {
+            report.roles.push(timestamp.published.clone());
+            self.timestamp = Tracked {
+                published: Some(timestamp.published.version),
+                current: timestamp.content,
+                changed: false,
+                unsaved: false,
+            };
+        }
+        self.clear_staged()?;
+        for tracked in self.targets.values_mut() {
+            tracked.unsaved = false;
+        }
+        self.root.unsaved = false;
+        Ok(report)
+    }
+
+    /// The signing and writing of [`Repository::publish`], which changes nothing in memory:
+    /// root if changed, the planned targets roles (signed on several threads, written by this
+    /// one as they come), snapshot and timestamp; then the commit.
+    fn sign_and_write(
+        &self,
+        plans: &[Plan],
+        shells: Vec<Option<TargetsShell>>,
+        consistent: bool,
+        progress: &dyn Progress,
+    ) -> Result<Outcome, Error> {
         let storage: &dyn Storage = &self.storage;
+        let mut commit = Commit::default();
+        let mut roles = Vec::new();
 
         // Root, signed by the previous root's keys and its own.
         let mut new_root = None;
@@ -215,106 +412,134 @@ impl<S: Storage> Repository<S> {
             }
             let signers = self.signers(&candidates)?;
             let threshold = content.roles.get("root").map_or(1, |r| r.threshold);
-            let mut metadata = Metadata::new(content);
-            sign_all(&mut metadata, &signers, "root")?;
-            let bytes = metadata.to_bytes();
-            commit
-                .steps
-                .push(write_role(storage, "root", version, &bytes, consistent)?);
-            report.roles.push(PublishedRole {
+            let encoded = encode_role("root", &content, &signers)?;
+            commit.write_role(storage, "root", version, &encoded.bytes, consistent, true)?;
+            roles.push(PublishedRole {
                 role: "root".to_owned(),
                 version,
                 expires,
                 file: layout::client_metadata("root", version, consistent),
-                signatures: signers.len(),
+                signatures: encoded.signatures,
                 threshold,
             });
-            new_root = Some(metadata.into_signed());
+            new_root = Some(content);
         }
 
-        // Changed targets roles, signed in parallel.
-        let delegators = self.delegator_map();
-        let mut jobs = Vec::new();
-        for (name, tracked) in self.targets.iter().filter(|(_, t)| t.changed) {
-            let mut content = tracked.current.clone();
-            let version = tracked.published.map_or(1, |v| v.saturating_add(1));
-            let expires = self.next_expires(name)?;
-            content.set_version(version);
-            content.set_expires(expires);
+        // The targets roles: encoded and signed on worker threads, written here.
+        let mut jobs = Vec::with_capacity(plans.len());
+        for (plan, shell) in plans.iter().zip(shells) {
+            let content = self
+                .targets
+                .get(&plan.role)
+                .map(|t| &t.current)
+                .ok_or_else(|| Error::UnknownRole {
+                    role: plan.role.clone(),
+                })?;
             jobs.push(Job {
-                role: name.clone(),
-                version,
-                expires,
-                content: Mutex::new(Some(content)),
-                signers: self.signers(&self.current_trusted_keys(name, &delegators))?,
-                threshold: self.current_threshold(name, &delegators),
+                plan,
+                content,
+                shell,
             });
         }
+        let hashes = self.snapshot_hashes;
+        let pieces = parallel::workers(CPU_WORKERS);
         progress.start("signing", jobs.len() as u64, Unit::Items);
-        let written = parallel::map(&jobs, CPU_WORKERS, |job| {
-            let content = job
-                .content
-                .lock()
-                .ok()
-                .and_then(|mut slot| slot.take())
-                .ok_or_else(|| Error::UnknownRole {
-                    role: job.role.clone(),
-                })?;
-            let mut metadata = Metadata::new(content);
-            sign_all(&mut metadata, &job.signers, &job.role)?;
-            let bytes = metadata.to_bytes();
-            let pending = write_role(storage, &job.role, job.version, &bytes, consistent)?;
-            progress.advance(1);
-            Ok((pending, metadata.into_signed()))
-        });
+        let listed = parallel::map_into(
+            &jobs,
+            CPU_WORKERS,
+            |job| {
+                let role = job.plan.role.as_str();
+                let canonical = match &job.shell {
+                    Some(shell) => {
+                        encode::canonical_targets(role, &job.content.targets, shell, pieces)?
+                    }
+                    None => encode::canonical_of(role, job.content)?,
+                };
+                let encoded = encode::sign_and_lay_out(role, &canonical, &job.plan.signers)?;
+                drop(canonical);
+                let meta = meta_file(job.plan.version, &encoded.bytes, hashes, role)?;
+                Ok((encoded, meta))
+            },
+            |index, (encoded, meta)| {
+                let plan = jobs
+                    .get(index)
+                    .map(|job| job.plan)
+                    .ok_or(Error::WorkerPanicked)?;
+                commit.write_role(
+                    storage,
+                    &plan.role,
+                    plan.version,
+                    &encoded.bytes,
+                    consistent,
+                    true,
+                )?;
+                progress.advance(1);
+                Ok((format!("{}.json", plan.role), meta, encoded.signatures))
+            },
+        );
         progress.finish();
-        let mut signed = Vec::with_capacity(jobs.len());
-        for (pending, content) in written? {
-            commit.steps.push(pending);
-            signed.push(content);
+        let mut fresh = BTreeMap::new();
+        for (plan, (name, meta, signatures)) in plans.iter().zip(listed?) {
+            roles.push(PublishedRole {
+                file: layout::client_metadata(&plan.role, plan.version, consistent),
+                role: plan.role.clone(),
+                version: plan.version,
+                expires: plan.expires,
+                signatures,
+                threshold: plan.threshold,
+            });
+            fresh.insert(name, meta);
+        }
+
+        // Snapshot and timestamp, signed with the keys of the root being published.
+        let root = new_root
+            .as_ref()
+            .or(self.published_root.as_ref())
+            .unwrap_or(&self.root.current);
+        let meta = self.snapshot_meta(fresh, consistent)?;
+        let snapshot_expires = self.next_expires("snapshot")?;
+        let snapshot = self.prepare_snapshot(
+            meta,
+            self.snapshot.changed,
+            snapshot_expires,
+            consistent,
+            root,
+        )?;
+        // A crash between snapshot and timestamp leaves the timestamp behind: catch up.
+        let behind = self.timestamp.published.is_some()
+            && self.snapshot.published != Some(self.timestamp.current.snapshot_meta.version);
+        let timestamp_expires = self.next_expires("timestamp")?;
+        let timestamp = self.prepare_timestamp(
+            snapshot
+                .as_ref()
+                .map(|s| (s.published.version, s.bytes.as_slice())),
+            self.timestamp.changed || behind,
+            timestamp_expires,
+            consistent,
+            root,
+        )?;
+        if let Some(snapshot) = &snapshot {
+            let version = snapshot.published.version;
+            commit.write_role(
+                storage,
+                "snapshot",
+                version,
+                &snapshot.bytes,
+                consistent,
+                true,
+            )?;
+        }
+        if let Some(timestamp) = &timestamp {
+            let version = timestamp.published.version;
+            commit.write_role(storage, "timestamp", version, &timestamp.bytes, false, true)?;
         }
         commit.finish(storage)?;
-
-        if let Some(root) = new_root {
-            self.root.published = Some(root.version);
-            self.root.current = root.clone();
-            self.root.changed = false;
-            self.published_root = Some(root);
-        }
-        for (job, content) in jobs.into_iter().zip(signed) {
-            report.roles.push(PublishedRole {
-                file: layout::client_metadata(&job.role, job.version, consistent),
-                role: job.role.clone(),
-                version: job.version,
-                expires: job.expires,
-                signatures: job.signers.len(),
-                threshold: job.threshold,
-            });
-            if let Some(tracked) = self.targets.get_mut(&job.role) {
-                tracked.published = Some(job.version);
-                tracked.current = content;
-                tracked.changed = false;
-            }
-        }
-
-        let snapshot_expires = self.next_expires("snapshot")?;
-        let snapshot = self.issue_snapshot(self.snapshot.changed, snapshot_expires)?;
-        let timestamp_expires = self.next_expires("timestamp")?;
-        let force_timestamp = self.timestamp.changed;
-        if let Some((published, _)) = &snapshot {
-            report.roles.push(published.clone());
-        }
-        if let Some(published) =
-            self.issue_timestamp(snapshot.map(|(_, b)| b), force_timestamp, timestamp_expires)?
-        {
-            report.roles.push(published);
-        }
-        self.clear_staged()?;
-        for tracked in self.targets.values_mut() {
-            tracked.unsaved = false;
-        }
-        self.root.unsaved = false;
-        Ok(report)
+        Ok(Outcome {
+            roles,
+            root: new_root,
+            snapshot,
+            timestamp,
+        })
     }
 
     /// After consistent snapshots were switched: every targets role gets a new version (under
@@ -352,133 +577,221 @@ impl<S: Storage> Repository<S> {
         Ok(())
     }
 
-    /// Writes a new snapshot (listing the published version of every targets role) if one
-    /// of them changed or `force`. Returns what was written and its bytes.
-    fn issue_snapshot(
-        &mut self,
+    /// What the next snapshot lists for every targets role: `fresh` for the roles published
+    /// now, else what the current snapshot lists for the published version (its length, and
+    /// its sha256 with [`Repository::set_snapshot_hashes`]), else read from the file.
+    fn snapshot_meta(
+        &self,
+        mut fresh: BTreeMap<String, MetaFile>,
+        consistent: bool,
+    ) -> Result<BTreeMap<String, MetaFile>, Error> {
+        let hashes = self.snapshot_hashes;
+        let mut meta = BTreeMap::new();
+        for (name, tracked) in &self.targets {
+            let key = format!("{name}.json");
+            if let Some(listed) = fresh.remove(&key) {
+                meta.insert(key, listed);
+                continue;
+            }
+            let Some(version) = tracked.published else {
+                continue;
+            };
+            let listed = self
+                .snapshot
+                .current
+                .meta
+                .get(&key)
+                .filter(|m| m.version == version && m.length.is_some())
+                .filter(|m| !hashes || m.hashes.is_some());
+            let listed = match listed {
+                Some(listed) => {
+                    let mut listed = listed.clone();
+                    if !hashes {
+                        listed.hashes = None;
+                    }
+                    listed
+                }
+                None => {
+                    let path = layout::client_metadata(name, version, consistent);
+                    if hashes {
+                        let bytes = self.storage.read(&path).map_err(Error::io(&path))?;
+                        meta_file(version, &bytes, true, name)?
+                    } else {
+                        let mut listed = MetaFile::new(version);
+                        listed.length = Some(self.storage.size(&path).map_err(Error::io(&path))?);
+                        listed
+                    }
+                }
+            };
+            meta.insert(key, listed);
+        }
+        Ok(meta)
+    }
+
+    /// A new snapshot listing `meta`, signed by the snapshot keys of `root`, if a listed
+    /// version or length differs from the current snapshot's, or `force`.
+    fn prepare_snapshot(
+        &self,
+        meta: BTreeMap<String, MetaFile>,
         force: bool,
         expires: Expires,
-    ) -> Result<Option<(PublishedRole, Vec<u8>)>, Error> {
-        let meta: BTreeMap<String, MetaFile> = self
-            .targets
-            .iter()
-            .filter_map(|(name, t)| {
-                t.published
-                    .map(|v| (format!("{name}.json"), MetaFile::new(v)))
-            })
-            .collect();
-        let listed: BTreeMap<&String, u64> = self
-            .snapshot
-            .current
-            .meta
-            .iter()
-            .map(|(name, m)| (name, m.version))
-            .collect();
-        let wanted: BTreeMap<&String, u64> =
-            meta.iter().map(|(name, m)| (name, m.version)).collect();
-        if !force && listed == wanted && self.snapshot.published.is_some() {
+        consistent: bool,
+        root: &Root,
+    ) -> Result<Option<Issued<Snapshot>>, Error> {
+        let same = |a: &MetaFile, b: &MetaFile| a.version == b.version && a.length == b.length;
+        let unchanged = self.snapshot.current.meta.len() == meta.len()
+            && self
+                .snapshot
+                .current
+                .meta
+                .iter()
+                .zip(&meta)
+                .all(|((a, x), (b, y))| a == b && same(x, y));
+        if !force && unchanged && self.snapshot.published.is_some() {
             return Ok(None);
         }
-        let consistent = self.published_consistent_snapshot();
         let mut content = self.snapshot.current.clone();
         let version = self.snapshot.published.map_or(1, |v| v.saturating_add(1));
         content.meta = meta;
         content.set_version(version);
         content.set_expires(expires);
-        // The published root (refresh leaves a staged root alone).
-        let root = self.published_root.as_ref().unwrap_or(&self.root.current);
         let threshold = root.roles.get("snapshot").map_or(1, |r| r.threshold);
         let signers = self.signers(&root_keys(root, "snapshot"))?;
-        let mut metadata = Metadata::new(content);
-        sign_all(&mut metadata, &signers, "snapshot")?;
-        let bytes = metadata.to_bytes();
-        let mut commit = Commit::default();
-        commit.steps.push(write_role(
-            &self.storage,
-            "snapshot",
-            version,
-            &bytes,
-            consistent,
-        )?);
-        commit.finish(&self.storage)?;
-        let content = metadata.into_signed();
-        let published = PublishedRole {
-            role: "snapshot".to_owned(),
-            version,
-            expires,
-            file: layout::client_metadata("snapshot", version, consistent),
-            signatures: signers.len(),
-            threshold,
-        };
-        self.snapshot = Tracked {
-            current: content,
-            published: Some(version),
-            changed: false,
-            unsaved: false,
-        };
-        Ok(Some((published, bytes)))
+        let encoded = encode_role("snapshot", &content, &signers)?;
+        Ok(Some(Issued {
+            published: PublishedRole {
+                role: "snapshot".to_owned(),
+                version,
+                expires,
+                file: layout::client_metadata("snapshot", version, consistent),
+                signatures: encoded.signatures,
+                threshold,
+            },
+            bytes: encoded.bytes,
+            content,
+        }))
     }
 
-    /// Writes a new timestamp for the snapshot `snapshot_bytes` (or the published one) if a
-    /// snapshot was written or `force`.
-    fn issue_timestamp(
-        &mut self,
-        snapshot_bytes: Option<Vec<u8>>,
+    /// A new timestamp listing `snapshot` (version and bytes), or the published snapshot when
+    /// `force`, signed by the timestamp keys of `root`.
+    fn prepare_timestamp(
+        &self,
+        snapshot: Option<(u64, &[u8])>,
         force: bool,
         expires: Expires,
-    ) -> Result<Option<PublishedRole>, Error> {
-        let snapshot_version = self.snapshot.published.unwrap_or(1);
-        let bytes = match snapshot_bytes {
-            Some(bytes) => bytes,
+        consistent: bool,
+        root: &Root,
+    ) -> Result<Option<Issued<Timestamp>>, Error> {
+        let read;
+        let (snapshot_version, bytes) = match snapshot {
+            Some(snapshot) => snapshot,
             None if force => {
-                let path = layout::client_metadata(
-                    "snapshot",
-                    snapshot_version,
-                    self.published_consistent_snapshot(),
-                );
-                self.storage.read(&path).map_err(Error::io(&path))?
+                let version = self.snapshot.published.unwrap_or(1);
+                let path = layout::client_metadata("snapshot", version, consistent);
+                read = self.storage.read(&path).map_err(Error::io(&path))?;
+                (version, read.as_slice())
             }
             None => return Ok(None),
         };
         let mut content = self.timestamp.current.clone();
         let version = self.timestamp.published.map_or(1, |v| v.saturating_add(1));
-        content.snapshot_meta = MetaFile::from_data(snapshot_version, &bytes, &["sha256"])
-            .map_err(|source| Error::Signing {
-                role: "timestamp".to_owned(),
-                source,
+        content.snapshot_meta =
+            MetaFile::from_data(snapshot_version, bytes, META_HASHES).map_err(|source| {
+                Error::Signing {
+                    role: "timestamp".to_owned(),
+                    source,
+                }
             })?;
         content.set_version(version);
         content.set_expires(expires);
-        let root = self.published_root.as_ref().unwrap_or(&self.root.current);
         let threshold = root.roles.get("timestamp").map_or(1, |r| r.threshold);
         let signers = self.signers(&root_keys(root, "timestamp"))?;
-        let mut metadata = Metadata::new(content);
-        sign_all(&mut metadata, &signers, "timestamp")?;
-        let bytes = metadata.to_bytes();
-        let mut commit = Commit::default();
-        commit.steps.push(write_role(
-            &self.storage,
-            "timestamp",
-            version,
-            &bytes,
-            false,
-        )?);
-        commit.finish(&self.storage)?;
-        let published = PublishedRole {
-            role: "timestamp".to_owned(),
-            version,
-            expires,
-            file: layout::current_metadata("timestamp"),
-            signatures: signers.len(),
-            threshold,
-        };
-        self.timestamp = Tracked {
-            current: metadata.into_signed(),
-            published: Some(version),
-            changed: false,
-            unsaved: false,
-        };
-        Ok(Some(published))
+        let encoded = encode_role("timestamp", &content, &signers)?;
+        Ok(Some(Issued {
+            published: PublishedRole {
+                role: "timestamp".to_owned(),
+                version,
+                expires,
+                file: layout::current_metadata("timestamp"),
+                signatures: encoded.signatures,
+                threshold,
+            },
+            bytes: encoded.bytes,
+            content,
+        }))
+    }
+
+    /// Adds `snapshot` and `timestamp` (either may be absent) to `commit`, finishes it and
+    /// makes them the repository state; returns what was written.
+    fn commit_online(
+        &mut self,
+        mut commit: Commit,
+        snapshot: Option<Issued<Snapshot>>,
+        timestamp: Option<Issued<Timestamp>>,
+        consistent: bool,
+    ) -> Result<Vec<PublishedRole>, Error> {
+        let storage: &dyn Storage = &self.storage;
+        if let Some(snapshot) = &snapshot {
+            let version = snapshot.published.version;
+            commit.write_role(
+                storage,
+                "snapshot",
+                version,
+                &snapshot.bytes,
+                consistent,
+                true,
+            )?;
+        }
+        if let Some(timestamp) = &timestamp {
+            let version = timestamp.published.version;
+            commit.write_role(storage, "timestamp", version, &timestamp.bytes, false, true)?;
+        }
+        commit.finish(storage)?;
+        let mut written = Vec::new();
+        if let Some(snapshot) = snapshot {
+            written.push(snapshot.published.clone());
+            self.snapshot = Tracked {
+                published: Some(snapshot.published.version),
+                current: snapshot.content,
+                changed: false,
+                unsaved: false,
+            };
+        }
+        if let Some(timestamp) = timestamp {
+            written.push(timestamp.published.clone());
+            self.timestamp = Tracked {
+                published: Some(timestamp.published.version),
+                current: timestamp.content,
+                changed: false,
+                unsaved: false,
+            };
+        }
+        Ok(written)
+    }
+
+    /// A new snapshot (forced) and timestamp for the published roles, signed with the
+    /// published root's keys; written and made current.
+    fn reissue_online(
+        &mut self,
+        fresh: BTreeMap<String, MetaFile>,
+        snapshot_expires: Expires,
+        timestamp_expires: Expires,
+    ) -> Result<Vec<PublishedRole>, Error> {
+        let consistent = self.published_consistent_snapshot();
+        // The published root (refresh leaves a staged root alone).
+        let root = self.published_root.as_ref().unwrap_or(&self.root.current);
+        let meta = self.snapshot_meta(fresh, consistent)?;
+        let snapshot = self.prepare_snapshot(meta, true, snapshot_expires, consistent, root)?;
+        let timestamp = self.prepare_timestamp(
+            snapshot
+                .as_ref()
+                .map(|s| (s.published.version, s.bytes.as_slice())),
+            true,
+            timestamp_expires,
+            consistent,
+            root,
+        )?;
+        self.commit_online(Commit::default(), snapshot, timestamp, consistent)
     }
 
     /// Re-signs the online roles with new expiries: a new snapshot (listing the published
@@ -498,16 +811,7 @@ impl<S: Storage> Repository<S> {
         // published.
         let staged_snapshot = self.snapshot.changed.then(|| self.snapshot.clone());
         let staged_timestamp = self.timestamp.changed.then(|| self.timestamp.clone());
-        let mut report = PublishReport::default();
-        let snapshot = self.issue_snapshot(true, snapshot_expires)?;
-        if let Some((published, _)) = &snapshot {
-            report.roles.push(published.clone());
-        }
-        if let Some(published) =
-            self.issue_timestamp(snapshot.map(|(_, b)| b), true, timestamp_expires)?
-        {
-            report.roles.push(published);
-        }
+        let roles = self.reissue_online(BTreeMap::new(), snapshot_expires, timestamp_expires)?;
         if let Some(mut staged) = staged_snapshot {
             staged.published = self.snapshot.published;
             self.snapshot = staged;
@@ -516,7 +820,7 @@ impl<S: Storage> Repository<S> {
             staged.published = self.timestamp.published;
             self.timestamp = staged;
         }
-        Ok(report)
+        Ok(PublishReport { roles })
     }
 
     /// The keys that may sign the published version of `role`, as the published metadata of
@@ -587,9 +891,10 @@ impl<S: Storage> Repository<S> {
     }
 
     /// Adds a signature by `signer` to the published version of `role`, without changing
-    /// its content or version, and rewrites that version's files. Signing snapshot re-issues
-    /// the timestamp (it lists the snapshot's hash). Snapshot lists only the versions of
-    /// targets roles, so signing one of them changes nothing else.
+    /// its content or version, and rewrites that version's files. The lengths and hashes
+    /// that list the rewritten file change, so signing a targets role re-issues snapshot and
+    /// timestamp, and signing snapshot re-issues the timestamp; all are made current in one
+    /// commit (see [`Repository::publish`]).
     ///
     /// # Errors
     /// [`Error::NotPublished`], [`Error::UntrustedKey`], signing and storage errors.
@@ -618,22 +923,49 @@ impl<S: Storage> Repository<S> {
                 keyid,
             });
         }
-        let version = match role {
+        let (version, bytes) = match role {
             "root" => self.add_signature::<Root>(role, signer)?,
             "timestamp" => self.add_signature::<Timestamp>(role, signer)?,
             "snapshot" => self.add_signature::<Snapshot>(role, signer)?,
             _ => self.add_signature::<Targets>(role, signer)?,
         };
-        let mut reissued = Vec::new();
-        if role == "snapshot" {
-            let expires = self.next_expires("timestamp")?;
-            let path =
-                layout::client_metadata("snapshot", version, self.published_consistent_snapshot());
-            let bytes = self.storage.read(&path).map_err(Error::io(&path))?;
-            if let Some(published) = self.issue_timestamp(Some(bytes), true, expires)? {
-                reissued.push(published);
+        let consistent = self.published_consistent_snapshot();
+        let mut commit = Commit::default();
+        commit.rewrite_role(&self.storage, role, version, &bytes, consistent)?;
+        let root = self.published_root.as_ref().unwrap_or(&self.root.current);
+        let (snapshot, timestamp) = match role {
+            "root" | "timestamp" => (None, None),
+            "snapshot" => {
+                let expires = self.next_expires("timestamp")?;
+                let timestamp = self.prepare_timestamp(
+                    Some((version, &bytes)),
+                    true,
+                    expires,
+                    consistent,
+                    root,
+                )?;
+                (None, timestamp)
             }
-        }
+            _ => {
+                let listed = meta_file(version, &bytes, self.snapshot_hashes, role)?;
+                let fresh = BTreeMap::from([(format!("{role}.json"), listed)]);
+                let meta = self.snapshot_meta(fresh, consistent)?;
+                let expires = self.next_expires("snapshot")?;
+                let snapshot = self.prepare_snapshot(meta, true, expires, consistent, root)?;
+                let expires = self.next_expires("timestamp")?;
+                let timestamp = self.prepare_timestamp(
+                    snapshot
+                        .as_ref()
+                        .map(|s| (s.published.version, s.bytes.as_slice())),
+                    true,
+                    expires,
+                    consistent,
+                    root,
+                )?;
+                (snapshot, timestamp)
+            }
+        };
+        let reissued = self.commit_online(commit, snapshot, timestamp, consistent)?;
         let verified = self
             .role_status(role)?
             .is_some_and(|status| status.verified);
@@ -645,13 +977,13 @@ impl<S: Storage> Repository<S> {
         })
     }
 
-    /// Adds `signer`'s signature to the published files of `role`; returns its version.
+    /// The published files of `role` with `signer`'s signature added: its version and the new
+    /// bytes (not written).
     fn add_signature<T: RoleType>(
-        &mut self,
+        &self,
         role: &str,
         signer: &dyn Signer,
-    ) -> Result<u64, Error> {
-        let consistent = self.published_consistent_snapshot();
+    ) -> Result<(u64, Vec<u8>), Error> {
         let path = layout::current_metadata(role);
         let mut metadata =
             read_metadata::<T>(&self.storage, &path)?.ok_or_else(|| Error::NotPublished {
@@ -661,17 +993,6 @@ impl<S: Storage> Repository<S> {
             role: role.to_owned(),
             source,
         })?;
-        let version = metadata.signed().version();
-        let bytes = metadata.to_bytes();
-        let mut commit = Commit::default();
-        commit.steps.push(write_role(
-            &self.storage,
-            role,
-            version,
-            &bytes,
-            consistent,
-        )?);
-        commit.finish(&self.storage)?;
-        Ok(version)
+        Ok((metadata.signed().version(), metadata.to_bytes()))
     }
 }

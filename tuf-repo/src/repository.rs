@@ -144,6 +144,8 @@ pub struct Repository<S: Storage = FsStorage> {
     pub(crate) explicit_expires: BTreeMap<String, Expires>,
     /// Files under `staged/` that exist on disk.
     pub(crate) staged_files: BTreeSet<String>,
+    /// Whether snapshot lists the hashes of the targets roles (their length always).
+    pub(crate) snapshot_hashes: bool,
 }
 
 /// The current Unix time in seconds.
@@ -306,6 +308,7 @@ impl<S: Storage> Repository<S> {
             )]),
             explicit_expires: BTreeMap::new(),
             staged_files: BTreeSet::new(),
+            snapshot_hashes: false,
             storage,
         };
         repo.root.current.consistent_snapshot = Some(options.consistent_snapshot);
@@ -399,6 +402,9 @@ impl<S: Storage> Repository<S> {
                 }
             }
         }
+        // Snapshot keeps listing hashes if it does.
+        let snapshot_hashes = !snapshot.current.meta.is_empty()
+            && snapshot.current.meta.values().all(|m| m.hashes.is_some());
         Ok(Repository {
             keys: KeyStore::load(&storage)?,
             key_options: KeyOptions::default(),
@@ -411,6 +417,7 @@ impl<S: Storage> Repository<S> {
             targets,
             explicit_expires,
             staged_files: staged,
+            snapshot_hashes,
             storage,
         })
     }

@@ -5,11 +5,12 @@
 //! are the few a repository needs, so that a database- or object-store-backed service can
 //! implement it later.
 //!
-//! Writes are atomic (a reader sees the old content or the new one, never a part of it).
-//! Durability comes at [`Storage::sync`]: the repository syncs before it writes a file that
-//! refers to earlier ones (snapshot after the targets roles it lists, timestamp after the
-//! snapshot, any metadata after the target files it describes), so a crash can lose the last
-//! publish but never leave metadata pointing at a file that is not on disk.
+//! Writes are atomic (a reader sees the old content or the new one, never a part of it),
+//! except [`Storage::write_new`], for files nothing published refers to yet. Durability comes
+//! at [`Storage::sync`]: the repository syncs before it makes visible a file that refers to
+//! earlier ones (snapshot after the targets roles it lists, timestamp after the snapshot, any
+//! metadata after the target files it describes), so a crash can lose the last publish but
+//! never leave metadata pointing at a file that is not on disk.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -72,6 +73,19 @@ pub trait Storage: Send + Sync {
     /// Any I/O error; the previous content, if any, is then intact.
     fn write(&self, path: &str, bytes: &[u8]) -> io::Result<()>;
 
+    /// As [`Storage::write`], for a file that no published metadata refers to yet (the new
+    /// version of a role, before the snapshot that lists it is published): a reader may see
+    /// it partly written, so an implementation may skip the temporary copy that makes
+    /// [`Storage::write`] atomic. An existing file must still be replaced atomically (a
+    /// crash may have left it referenced). Durable once [`Storage::sync`] returns. The
+    /// default is [`Storage::write`].
+    ///
+    /// # Errors
+    /// As [`Storage::write`].
+    fn write_new(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        self.write(path, bytes)
+    }
+
     /// As [`Storage::write`], for secrets (private keys): readable by the owner only, and
     /// durable when this returns.
     ///
@@ -125,9 +139,10 @@ pub enum Durability {
     /// write returns. About 5 ms per file on common disks: slow for many files.
     EachWrite,
     /// Writes are atomic (temporary file + rename) but flushed together at
-    /// [`Storage::sync`] (one `syncfs(2)` on Linux; elsewhere an `fsync` of each file written
-    /// since the last sync and of its directory). The repository syncs before any file that
-    /// refers to earlier ones is written, so ordering on disk is kept.
+    /// [`Storage::sync`]: an `fsync` of each file written since the last sync and of its
+    /// directory, or, past [`FSYNC_FILES_MAX`] files on Linux, one `syncfs(2)`. A sync with
+    /// nothing written since the last one does nothing. The repository syncs before any file
+    /// that refers to earlier ones is made visible, so ordering on disk is kept.
     #[default]
     Batched,
 }
@@ -152,8 +167,31 @@ pub enum Durability {
 pub struct FsStorage {
     root: PathBuf,
     durability: Durability,
-    /// Files (and their directories) written since the last sync, where `syncfs` is not used.
-    unsynced: Mutex<Vec<PathBuf>>,
+    /// What was written since the last sync.
+    unsynced: Mutex<Unsynced>,
+}
+
+/// Most files flushed one by one at a [`Storage::sync`] of an [`FsStorage`] on Linux; past
+/// this many, one `syncfs(2)` flushes the whole file system (cheaper for thousands of files,
+/// dearer when other processes have much unwritten data on it).
+pub const FSYNC_FILES_MAX: usize = 64;
+
+/// The writes a sync must make durable.
+#[derive(Debug, Default)]
+struct Unsynced {
+    /// Files created, replaced or linked (their directories are flushed with them).
+    files: Vec<PathBuf>,
+    /// Directories whose entries changed otherwise (a file removed, a directory created).
+    dirs: Vec<PathBuf>,
+    /// More than [`FSYNC_FILES_MAX`] files on Linux: the list is no longer kept, and the next
+    /// sync is a `syncfs`.
+    overflow: bool,
+}
+
+impl Unsynced {
+    fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.dirs.is_empty() && !self.overflow
+    }
 }
 
 /// Distinguishes the temporary files of one process.
@@ -174,7 +212,7 @@ impl FsStorage {
         FsStorage {
             root: root.into(),
             durability,
-            unsynced: Mutex::new(Vec::new()),
+            unsynced: Mutex::new(Unsynced::default()),
         }
     }
 
@@ -209,10 +247,48 @@ impl FsStorage {
         }
     }
 
-    fn ensure_parent(path: &Path) -> io::Result<()> {
-        match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => fs::create_dir_all(parent),
-            _ => Ok(()),
+    /// Creates the missing parent directories of `path` and records them for the next sync.
+    fn create_parents(&self, path: &Path) -> io::Result<()> {
+        match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) => self.create_dirs(parent),
+            None => Ok(()),
+        }
+    }
+
+    /// Creates `dir` and its missing parents, and records them for the next sync.
+    fn create_dirs(&self, dir: &Path) -> io::Result<()> {
+        // The new directories, and the existing one that holds the first of them, need their
+        // entries flushed.
+        let mut missing = Vec::new();
+        let mut next = Some(dir);
+        while let Some(d) = next.filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
+            missing.push(d.to_path_buf());
+            next = d.parent();
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        fs::create_dir_all(dir)?;
+        if let Some(holder) = next {
+            missing.push(holder.to_path_buf());
+        }
+        self.record_dirs(missing);
+        Ok(())
+    }
+
+    /// Runs `op`, and again after creating the parent directories of `target` if it failed
+    /// because one is missing (so that writes into existing directories cost no `mkdir`).
+    fn with_parents<R>(
+        &self,
+        target: &Path,
+        op: &mut dyn FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.create_parents(target)?;
+                op()
+            }
+            other => other,
         }
     }
 
@@ -226,8 +302,6 @@ impl FsStorage {
     ) -> io::Result<u64> {
         if private {
             create_private_dir(target)?;
-        } else {
-            Self::ensure_parent(target)?;
         }
         let temp = Self::temp_for(target);
         let mut options = OpenOptions::new();
@@ -237,7 +311,7 @@ impl FsStorage {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut file = options.open(&temp)?;
+        let mut file = self.with_parents(target, &mut || options.open(&temp))?;
         let durable_now = private || self.durability == Durability::EachWrite;
         let written = fill(&mut file).and_then(|n| {
             if durable_now {
@@ -265,9 +339,87 @@ impl FsStorage {
             if let Some(parent) = target.parent() {
                 sync_dir(parent)?;
             }
-        } else if !cfg!(target_os = "linux") {
-            if let Ok(mut unsynced) = self.unsynced.lock() {
-                unsynced.push(target.to_path_buf());
+            return Ok(());
+        }
+        if let Ok(mut unsynced) = self.unsynced.lock() {
+            if unsynced.overflow {
+                return Ok(());
+            }
+            if cfg!(target_os = "linux") && unsynced.files.len() >= FSYNC_FILES_MAX {
+                // The next sync is a syncfs: no need to remember more.
+                unsynced.overflow = true;
+                unsynced.files = Vec::new();
+                unsynced.dirs = Vec::new();
+            } else {
+                unsynced.files.push(target.to_path_buf());
+            }
+        }
+        Ok(())
+    }
+
+    /// Records directories whose entries changed, for the next sync.
+    fn record_dirs(&self, dirs: Vec<PathBuf>) {
+        if self.durability == Durability::EachWrite {
+            for dir in &dirs {
+                let _ = sync_dir(dir);
+            }
+            return;
+        }
+        if let Ok(mut unsynced) = self.unsynced.lock() {
+            if !unsynced.overflow {
+                unsynced.dirs.extend(dirs);
+            }
+        }
+    }
+
+    /// Flushes every file of the file system holding the repository (Linux: `syncfs`), or
+    /// elsewhere every file and directory of the repository.
+    fn sync_all_files(&self) -> io::Result<()> {
+        if !self.root.exists() {
+            return Ok(());
+        }
+        #[cfg(target_os = "linux")]
+        {
+            let root = File::open(&self.root)?;
+            rustix::fs::syncfs(&root)?;
+            Ok(())
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            fn walk(dir: &Path) -> io::Result<()> {
+                for entry in fs::read_dir(dir)? {
+                    let entry = entry?;
+                    if entry.file_type()?.is_dir() {
+                        walk(&entry.path())?;
+                    } else {
+                        File::open(entry.path())?.sync_all()?;
+                    }
+                }
+                sync_dir(dir)
+            }
+            walk(&self.root)
+        }
+    }
+
+    /// Flushes every file of `pending` and the directories holding them.
+    fn sync_each(pending: &Unsynced) -> io::Result<()> {
+        let mut dirs = std::collections::BTreeSet::new();
+        for path in &pending.files {
+            match File::open(path) {
+                Ok(file) => file.sync_all()?,
+                // Renamed or removed since: its new name is in the list.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+            if let Some(parent) = path.parent() {
+                dirs.insert(parent.to_path_buf());
+            }
+        }
+        dirs.extend(pending.dirs.iter().cloned());
+        for dir in dirs {
+            match sync_dir(&dir) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                other => other?,
             }
         }
         Ok(())
@@ -369,6 +521,27 @@ impl Storage for FsStorage {
         .map(|_| ())
     }
 
+    fn write_new(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        if self.durability == Durability::EachWrite {
+            return self.write(path, bytes);
+        }
+        let target = self.local(path)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        let mut file = match self.with_parents(&target, &mut || options.open(&target)) {
+            Ok(file) => file,
+            // A crash may have left it, perhaps referenced: replace it atomically.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return self.write(path, bytes),
+            Err(e) => return Err(e),
+        };
+        if let Err(e) = file.write_all(bytes) {
+            drop(file);
+            let _ = fs::remove_file(&target);
+            return Err(e);
+        }
+        self.written(&target, false)
+    }
+
     fn write_private(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
         let target = self.local(path)?;
         self.replace_with(&target, true, &mut |file| {
@@ -385,17 +558,26 @@ impl Storage for FsStorage {
 
     fn rename(&self, from: &str, to: &str) -> io::Result<()> {
         let (from, to) = (self.local(from)?, self.local(to)?);
-        Self::ensure_parent(&to)?;
-        fs::rename(&from, &to)?;
+        self.with_parents(&to, &mut || fs::rename(&from, &to))?;
+        if let Some(parent) = from.parent() {
+            self.record_dirs(vec![parent.to_path_buf()]);
+        }
         self.written(&to, self.durability == Durability::EachWrite)
     }
 
     fn link(&self, from: &str, to: &str) -> io::Result<()> {
         let (from, to) = (self.local(from)?, self.local(to)?);
-        Self::ensure_parent(&to)?;
+        // A new name is linked directly; an existing one is replaced atomically through a
+        // temporary link.
+        match self.with_parents(&to, &mut || fs::hard_link(&from, &to)) {
+            Ok(()) => return self.written(&to, self.durability == Durability::EachWrite),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            // Another file system, or no hard links: copied below.
+            Err(_) if from.is_file() => {}
+            Err(e) => return Err(e),
+        }
         let temp = Self::temp_for(&to);
         if fs::hard_link(&from, &temp).is_err() {
-            // Another file system, or no hard links: copy.
             let copied = fs::copy(&from, &temp).and_then(|_| {
                 if self.durability == Durability::EachWrite {
                     File::open(&temp)?.sync_all()?;
@@ -415,45 +597,51 @@ impl Storage for FsStorage {
     }
 
     fn remove(&self, path: &str) -> io::Result<()> {
-        match fs::remove_file(self.local(path)?) {
+        let local = self.local(path)?;
+        match fs::remove_file(&local) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            other => other,
+            Err(e) => Err(e),
+            Ok(()) => {
+                if let Some(parent) = local.parent() {
+                    self.record_dirs(vec![parent.to_path_buf()]);
+                }
+                Ok(())
+            }
         }
     }
 
     fn create_dir(&self, dir: &str) -> io::Result<()> {
-        fs::create_dir_all(self.local(dir)?)
+        self.create_dirs(&self.local(dir)?)
     }
 
     fn sync(&self) -> io::Result<()> {
-        if self.durability == Durability::EachWrite || !self.root.exists() {
+        if self.durability == Durability::EachWrite {
             return Ok(());
         }
-        #[cfg(target_os = "linux")]
-        {
-            let root = File::open(&self.root)?;
-            rustix::fs::syncfs(&root)?;
+        let pending = match self.unsynced.lock() {
+            Ok(mut unsynced) => std::mem::take(&mut *unsynced),
+            Err(_) => Unsynced {
+                overflow: true,
+                ..Unsynced::default()
+            },
+        };
+        if pending.is_empty() {
+            return Ok(());
         }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let pending = match self.unsynced.lock() {
-                Ok(mut unsynced) => std::mem::take(&mut *unsynced),
-                Err(_) => Vec::new(),
-            };
-            let mut dirs = std::collections::BTreeSet::new();
-            for path in pending {
-                if let Ok(file) = File::open(&path) {
-                    file.sync_all()?;
-                }
-                if let Some(parent) = path.parent() {
-                    dirs.insert(parent.to_path_buf());
-                }
-            }
-            for dir in dirs {
-                sync_dir(&dir)?;
+        let result = if pending.overflow {
+            self.sync_all_files()
+        } else {
+            Self::sync_each(&pending)
+        };
+        if result.is_err() {
+            // Still to be made durable by the next sync.
+            if let Ok(mut unsynced) = self.unsynced.lock() {
+                unsynced.files.extend(pending.files);
+                unsynced.dirs.extend(pending.dirs);
+                unsynced.overflow |= pending.overflow;
             }
         }
-        Ok(())
+        result
     }
 }
 
@@ -519,5 +707,64 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn new_files_links_and_missing_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = FsStorage::new(dir.path());
+        storage.write_new("m/1.a.json", b"one").unwrap();
+        // An existing file is replaced (atomically), not refused.
+        storage.write_new("m/1.a.json", b"uno").unwrap();
+        assert_eq!(storage.read("m/1.a.json").unwrap(), b"uno");
+        storage.write_new("deep/er/x", b"x").unwrap();
+        storage.link("m/1.a.json", "m/a.json").unwrap();
+        storage.write_new("m/2.a.json", b"two").unwrap();
+        // Linking over an existing name replaces it.
+        storage.link("m/2.a.json", "m/a.json").unwrap();
+        assert_eq!(storage.read("m/a.json").unwrap(), b"two");
+        storage.link("m/2.a.json", "new/dir/a.json").unwrap();
+        storage.rename("m/1.a.json", "other/1.a.json").unwrap();
+        assert!(storage.link("missing", "m/b.json").is_err());
+        assert!(storage.rename("missing", "m/b.json").is_err());
+        let mut names = storage.list("m").unwrap();
+        names.sort();
+        assert_eq!(names, ["2.a.json", "a.json"]);
+        storage.sync().unwrap();
+    }
+
+    #[test]
+    fn sync_flushes_what_was_written_since_the_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = FsStorage::new(dir.path());
+        let pending = |storage: &FsStorage| {
+            let unsynced = storage.unsynced.lock().unwrap();
+            (unsynced.files.len(), unsynced.overflow)
+        };
+        storage.create_dir("metadata").unwrap();
+        storage.write("metadata/a", b"a").unwrap();
+        storage.write_new("metadata/b", b"b").unwrap();
+        storage.link("metadata/b", "metadata/c").unwrap();
+        assert_eq!(pending(&storage), (3, false));
+        assert!(!storage.unsynced.lock().unwrap().dirs.is_empty());
+        storage.sync().unwrap();
+        assert!(storage.unsynced.lock().unwrap().is_empty());
+        // Nothing new: nothing to do.
+        storage.sync().unwrap();
+        for i in 0..=FSYNC_FILES_MAX {
+            storage.write_new(&format!("metadata/{i}"), b"x").unwrap();
+        }
+        if cfg!(target_os = "linux") {
+            // Past the limit the list is dropped: the sync is one syncfs.
+            assert_eq!(pending(&storage), (0, true));
+        } else {
+            assert_eq!(pending(&storage), (FSYNC_FILES_MAX + 1, false));
+        }
+        storage.sync().unwrap();
+        assert!(storage.unsynced.lock().unwrap().is_empty());
+        // With each write durable at once, nothing waits for a sync.
+        let each = FsStorage::with_durability(dir.path(), Durability::EachWrite);
+        each.write_new("metadata/e", b"e").unwrap();
+        assert!(each.unsynced.lock().unwrap().is_empty());
     }
 }

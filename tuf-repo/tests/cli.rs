@@ -472,3 +472,49 @@ fn top_level_threshold_shared_by_several_holders() {
     assert_eq!(snapshot["signed"].as_array().unwrap().len(), 2);
     assert_eq!(snapshot["verified"], true);
 }
+
+/// The `meta` of the snapshot that timestamp lists.
+fn snapshot_meta(repo: &Path) -> serde_json::Map<String, serde_json::Value> {
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&fs::read(repo.join("metadata").join(name)).unwrap()).unwrap()
+    };
+    let version = read("timestamp.json")["signed"]["meta"]["snapshot.json"]["version"]
+        .as_u64()
+        .unwrap();
+    read(&format!("{version}.snapshot.json"))["signed"]["meta"]
+        .as_object()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn snapshot_lists_lengths_and_hashes_on_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let dir = repo.to_str().unwrap();
+    ok(&["init", dir]);
+    let listed = snapshot_meta(&repo);
+    assert!(listed["targets.json"]["length"].as_u64().unwrap() > 0);
+    assert!(listed["targets.json"].get("hashes").is_none());
+
+    ok(&["add", dir, &file(tmp.path(), "a.txt", "a")]);
+    ok(&["publish", dir, "--snapshot-hashes"]);
+    let listed = snapshot_meta(&repo);
+    assert_eq!(listed["targets.json"]["version"], 2);
+    let targets = fs::read(repo.join("metadata/2.targets.json")).unwrap();
+    assert_eq!(listed["targets.json"]["length"], targets.len());
+    let sha256 = listed["targets.json"]["hashes"]["sha256"].as_str().unwrap();
+    assert_eq!(sha256.len(), 64);
+
+    // Kept by later publishes and refreshes, until turned off.
+    ok(&["add", dir, &file(tmp.path(), "b.txt", "b")]);
+    ok(&["publish", dir]);
+    assert!(snapshot_meta(&repo)["targets.json"].get("hashes").is_some());
+    ok(&["refresh", dir]);
+    assert!(snapshot_meta(&repo)["targets.json"].get("hashes").is_some());
+    ok(&["refresh", dir, "--snapshot-hashes", "false"]);
+    let listed = snapshot_meta(&repo);
+    assert!(listed["targets.json"].get("hashes").is_none());
+    assert!(listed["targets.json"]["length"].as_u64().unwrap() > 0);
+    ok(&["verify", dir]);
+}

@@ -582,14 +582,24 @@ fn threshold_two_with_an_offline_key() {
     let key = repo.key_for_role("release", &pem, "offline.pem").unwrap();
     assert_eq!(key.key_id(), offline_id);
     let before = metadata_files(&repo);
+    let snapshot_version = repo.published_version("snapshot").unwrap();
     let signed = repo.sign("release", &key).unwrap();
     assert_eq!(signed.version, 1);
     assert!(signed.verified);
-    assert!(signed.reissued.is_empty());
+    // Snapshot lists the length of the rewritten file: snapshot and timestamp are re-issued.
+    let reissued: Vec<_> = signed.reissued.iter().map(|r| r.role.as_str()).collect();
+    assert_eq!(reissued, ["snapshot", "timestamp"]);
+    assert_eq!(signed.reissued[0].version, snapshot_version + 1);
     let after = metadata_files(&repo);
     assert_ne!(before["1.release.json"], after["1.release.json"]);
     assert_eq!(after["1.release.json"], after["release.json"]);
-    assert_eq!(before["timestamp.json"], after["timestamp.json"]);
+    assert_ne!(before["timestamp.json"], after["timestamp.json"]);
+    let snapshot: Metadata<tuf_metadata::Snapshot> =
+        Metadata::from_bytes(&after[&format!("{}.snapshot.json", snapshot_version + 1)]).unwrap();
+    assert_eq!(
+        snapshot.signed().meta["release.json"].length,
+        Some(after["1.release.json"].len() as u64)
+    );
     let status = status_of(&repo, "release");
     assert!(status.verified && status.missing.is_empty());
     verify(&repo).unwrap();
@@ -939,4 +949,230 @@ fn offline_rsa_key_is_read_with_the_scheme_the_role_lists() {
     assert_eq!(key.scheme(), Scheme::RsaPkcs1v15Sha512);
     assert!(repo.sign("rsa", &key).unwrap().verified);
     verify(&repo).unwrap();
+}
+
+/// A storage that records the order of writes, links, renames and syncs.
+struct Recording {
+    inner: FsStorage,
+    log: std::sync::Mutex<Vec<(&'static str, String)>>,
+}
+
+impl Recording {
+    fn record(&self, op: &'static str, path: &str) {
+        self.log.lock().unwrap().push((op, path.to_owned()));
+    }
+
+    fn take(&self) -> Vec<(&'static str, String)> {
+        std::mem::take(&mut *self.log.lock().unwrap())
+    }
+}
+
+impl tuf_repo::Storage for Recording {
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        self.inner.read(path)
+    }
+    fn open(&self, path: &str) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        self.inner.open(path)
+    }
+    fn size(&self, path: &str) -> std::io::Result<u64> {
+        self.inner.size(path)
+    }
+    fn exists(&self, path: &str) -> std::io::Result<bool> {
+        self.inner.exists(path)
+    }
+    fn list(&self, dir: &str) -> std::io::Result<Vec<String>> {
+        self.inner.list(dir)
+    }
+    fn write(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.record("write", path);
+        self.inner.write(path, bytes)
+    }
+    fn write_new(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.record("write", path);
+        self.inner.write_new(path, bytes)
+    }
+    fn write_private(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.record("write", path);
+        self.inner.write_private(path, bytes)
+    }
+    fn write_stream(&self, path: &str, reader: &mut dyn std::io::Read) -> std::io::Result<u64> {
+        self.record("write", path);
+        self.inner.write_stream(path, reader)
+    }
+    fn rename(&self, from: &str, to: &str) -> std::io::Result<()> {
+        self.record("current", to);
+        self.inner.rename(from, to)
+    }
+    fn link(&self, from: &str, to: &str) -> std::io::Result<()> {
+        self.record("current", to);
+        self.inner.link(from, to)
+    }
+    fn remove(&self, path: &str) -> std::io::Result<()> {
+        self.inner.remove(path)
+    }
+    fn create_dir(&self, dir: &str) -> std::io::Result<()> {
+        self.inner.create_dir(dir)
+    }
+    fn sync(&self) -> std::io::Result<()> {
+        self.record("sync", "");
+        self.inner.sync()
+    }
+}
+
+/// The durability order of one publish (or sign) in `log`: every metadata file is written
+/// before a sync, every unversioned copy made current after it, the timestamp last, and a
+/// sync at the end.
+fn assert_durability_order(log: &[(&'static str, String)]) {
+    let metadata = |p: &String| p.starts_with("metadata/") || p.starts_with("staged/pending/");
+    let last_write = log
+        .iter()
+        .rposition(|(op, p)| *op == "write" && metadata(p))
+        .expect("files written");
+    let first_current = log
+        .iter()
+        .position(|(op, _)| *op == "current")
+        .expect("files made current");
+    assert!(
+        log[last_write..first_current]
+            .iter()
+            .any(|(op, _)| *op == "sync"),
+        "no sync between the writes and the first current copy: {log:?}"
+    );
+    let currents: Vec<&String> = log
+        .iter()
+        .filter(|(op, _)| *op == "current")
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(
+        currents.last().map(|p| p.as_str()),
+        Some("metadata/timestamp.json"),
+        "{log:?}"
+    );
+    assert_eq!(log.last().map(|(op, _)| *op), Some("sync"), "{log:?}");
+}
+
+#[test]
+fn publish_and_sign_make_files_durable_before_listing_them() {
+    for consistent in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Recording {
+            inner: FsStorage::new(dir.path().join("repo")),
+            log: std::sync::Mutex::new(Vec::new()),
+        };
+        let mut repo = Repository::init(storage, &options(Scheme::Ed25519, consistent)).unwrap();
+        assert_durability_order(&repo.storage().take());
+        repo.delegate("targets", "docs", &delegation(globs(&["docs/*"]), 2))
+            .unwrap();
+        let source = file(dir.path(), "manual.pdf", b"manual");
+        let source = TargetSource::for_file(source, Some("docs")).unwrap();
+        repo.add_files(Some("docs"), &[source], &NoProgress)
+            .unwrap();
+        repo.storage().take();
+        repo.publish(&NoProgress).unwrap();
+        let log = repo.storage().take();
+        assert_durability_order(&log);
+        // Snapshot is made current after the roles it lists.
+        let current = |name: &str| {
+            log.iter()
+                .position(|(op, p)| *op == "current" && p == name)
+                .unwrap()
+        };
+        assert!(current("metadata/docs.json") < current("metadata/snapshot.json"));
+        assert!(current("metadata/targets.json") < current("metadata/snapshot.json"));
+
+        // Signing docs again: the role, snapshot and timestamp in one commit.
+        let keys = key_files_in(&dir.path().join("repo"), "docs");
+        let pem = fs::read_to_string(&keys[0]).unwrap();
+        let key = repo.key_for_role("docs", &pem, "docs.pem").unwrap();
+        let report = repo.sign("docs", &key).unwrap();
+        assert_eq!(report.reissued.len(), 2);
+        assert_durability_order(&repo.storage().take());
+        tuf_repo::verify(repo.storage(), &NoProgress).unwrap();
+    }
+}
+
+fn key_files_in(repo: &Path, role: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(repo.join("keys").join(role))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn add_targets_in_bulk_keeps_the_last_of_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut repo = init(dir.path(), Scheme::Ed25519, true);
+    let info = |content: &str| {
+        tuf_metadata::TargetFile::from_data(content.as_bytes(), &["sha256"]).unwrap()
+    };
+    // Into an empty role, then many more into a non-empty one, then a few.
+    for round in 0..3 {
+        let count = [3, 40, 2][round];
+        let batch: Vec<_> = (0..count)
+            .flat_map(|i| {
+                [
+                    (format!("p/{i}"), info(&format!("old {round} {i}"))),
+                    (format!("p/{i}"), info(&format!("new {round} {i}"))),
+                ]
+            })
+            .collect();
+        let placed = repo.add_targets(None, batch).unwrap();
+        assert_eq!(placed.len(), 2 * count);
+        let targets = &repo.targets("targets").unwrap().targets;
+        for i in 0..count {
+            assert_eq!(
+                targets[&format!("p/{i}")],
+                info(&format!("new {round} {i}"))
+            );
+        }
+    }
+    assert_eq!(repo.targets("targets").unwrap().targets.len(), 40);
+    // All or none: one bad path adds nothing.
+    let bad = vec![
+        ("q/ok".to_owned(), info("x")),
+        ("q/../no".to_owned(), info("y")),
+    ];
+    assert!(repo.add_targets(None, bad).is_err());
+    assert!(
+        !repo
+            .targets("targets")
+            .unwrap()
+            .targets
+            .contains_key("q/ok")
+    );
+}
+
+#[test]
+fn nested_bins_place_targets_through_both_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut repo = init(dir.path(), Scheme::Ed25519, true);
+    repo.add_bins("targets", 2, "a", Scheme::Ed25519).unwrap();
+    repo.add_bins("a-0", 4, "b", Scheme::Ed25519).unwrap();
+    let outer = SuccinctRoles::new(vec![], 1, 1, "a").unwrap();
+    let inner = SuccinctRoles::new(vec![], 1, 2, "b").unwrap();
+    let info = tuf_metadata::TargetFile::from_data(b"x", &["sha256"]).unwrap();
+    let paths: Vec<String> = (0..40).map(|i| format!("p/{i}")).collect();
+    let placed = repo
+        .add_targets(
+            None,
+            paths.iter().map(|p| (p.clone(), info.clone())).collect(),
+        )
+        .unwrap();
+    let mut levels = BTreeMap::new();
+    for (path, role) in paths.iter().zip(&placed) {
+        let expected = match outer.role_for_target(path).as_str() {
+            "a-0" => inner.role_for_target(path),
+            other => other.to_owned(),
+        };
+        assert_eq!(*role, expected, "{path}");
+        assert!(repo.targets(role).unwrap().targets.contains_key(path));
+        *levels.entry(role.starts_with("b-")).or_insert(0) += 1;
+    }
+    // Both levels were used.
+    assert_eq!(levels.len(), 2, "{levels:?}");
+    // Adding under one bin directly also goes through its own bins.
+    let role = repo.add_target(Some("a-0"), "q/x", info).unwrap();
+    assert_eq!(role, inner.role_for_target("q/x"));
 }
