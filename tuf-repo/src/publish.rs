@@ -183,6 +183,32 @@ impl Commit {
         }
         storage.sync().map_err(Error::io("(sync)"))
     }
+
+    /// Writes the new snapshot and timestamp (timestamp last), then [`Commit::finish`].
+    fn finish_with_online(
+        mut self,
+        storage: &dyn Storage,
+        snapshot: Option<&Issued<Snapshot>>,
+        timestamp: Option<&Issued<Timestamp>>,
+        consistent: bool,
+    ) -> Result<(), Error> {
+        if let Some(snapshot) = snapshot {
+            let version = snapshot.published.version;
+            self.write_role(
+                storage,
+                "snapshot",
+                version,
+                &snapshot.bytes,
+                consistent,
+                true,
+            )?;
+        }
+        if let Some(timestamp) = timestamp {
+            let version = timestamp.published.version;
+            self.write_role(storage, "timestamp", version, &timestamp.bytes, false, true)?;
+        }
+        self.finish(storage)
+    }
 }
 
 /// A new version of snapshot or timestamp, signed and encoded, not yet written.
@@ -518,22 +544,7 @@ impl<S: Storage> Repository<S> {
             consistent,
             root,
         )?;
-        if let Some(snapshot) = &snapshot {
-            let version = snapshot.published.version;
-            commit.write_role(
-                storage,
-                "snapshot",
-                version,
-                &snapshot.bytes,
-                consistent,
-                true,
-            )?;
-        }
-        if let Some(timestamp) = &timestamp {
-            let version = timestamp.published.version;
-            commit.write_role(storage, "timestamp", version, &timestamp.bytes, false, true)?;
-        }
-        commit.finish(storage)?;
+        commit.finish_with_online(storage, snapshot.as_ref(), timestamp.as_ref(), consistent)?;
         Ok(Outcome {
             roles,
             root: new_root,
@@ -725,28 +736,13 @@ impl<S: Storage> Repository<S> {
     /// makes them the repository state; returns what was written.
     fn commit_online(
         &mut self,
-        mut commit: Commit,
+        commit: Commit,
         snapshot: Option<Issued<Snapshot>>,
         timestamp: Option<Issued<Timestamp>>,
         consistent: bool,
     ) -> Result<Vec<PublishedRole>, Error> {
         let storage: &dyn Storage = &self.storage;
-        if let Some(snapshot) = &snapshot {
-            let version = snapshot.published.version;
-            commit.write_role(
-                storage,
-                "snapshot",
-                version,
-                &snapshot.bytes,
-                consistent,
-                true,
-            )?;
-        }
-        if let Some(timestamp) = &timestamp {
-            let version = timestamp.published.version;
-            commit.write_role(storage, "timestamp", version, &timestamp.bytes, false, true)?;
-        }
-        commit.finish(storage)?;
+        commit.finish_with_online(storage, snapshot.as_ref(), timestamp.as_ref(), consistent)?;
         let mut written = Vec::new();
         if let Some(snapshot) = snapshot {
             written.push(snapshot.published.clone());
