@@ -108,18 +108,7 @@ fn sixteen_processes_share_one_metadata_and_one_target_directory() {
     assert_eq!(failures, Vec::<usize>::new(), "workers whose runs failed");
     watched.unwrap();
     assert!(scans.load(Ordering::SeqCst) > 0);
-    changing::check_metadata_dir(&md).unwrap();
-    changing::check_target_dir(&td).unwrap();
-    assert_eq!(
-        changing::temp_files(&md),
-        Vec::<String>::new(),
-        "metadata directory"
-    );
-    assert_eq!(
-        changing::temp_files(&td),
-        Vec::<String>::new(),
-        "target directory"
-    );
+    changing::assert_settled(&md, &td);
     for target in changing::TARGETS {
         assert!(
             td.join(tuf_client::cache::quote(target)).is_file(),

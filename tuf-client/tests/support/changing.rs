@@ -16,47 +16,21 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+#[path = "process.rs"]
+mod process;
+pub(crate) use process::client;
 use tuf_client::trusted::TrustedMetadata;
 use tuf_conformance::server::Server;
 use tuf_conformance::simulator::{RepositorySimulator, SimOptions, now};
 use tuf_metadata::{Metadata, Snapshot, Targets, Timestamp};
-
-/// How long one client process may run before it is killed (and the test fails).
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Runs the `tuf-client` binary with `args` (no stdin, output collected), killing it after
-/// [`CLIENT_TIMEOUT`].
-pub(crate) fn client<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tuf-client"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start tuf-client");
-    let started = Instant::now();
-    while child.try_wait().expect("wait for tuf-client").is_none() {
-        if started.elapsed() > CLIENT_TIMEOUT {
-            let _ = child.kill();
-            panic!("tuf-client did not finish within {CLIENT_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.wait_with_output().expect("tuf-client output")
-}
 
 /// Asserts that the client exited with 0.
 #[track_caller]
@@ -270,6 +244,16 @@ pub(crate) fn check_metadata_dir(md: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The state every client has left once all have finished: a metadata directory that
+/// verifies from root, complete target files, and no temporary file in either directory.
+#[track_caller]
+pub(crate) fn assert_settled(md: &Path, td: &Path) {
+    check_metadata_dir(md).unwrap();
+    check_target_dir(td).unwrap();
+    assert_eq!(temp_files(md), Vec::<String>::new(), "metadata directory");
+    assert_eq!(temp_files(td), Vec::<String>::new(), "target directory");
 }
 
 /// Temporary files (`.tmp-*`, `.download-*`) in `dir`.

@@ -4,70 +4,24 @@
 // Each test binary uses a subset of these helpers.
 #![allow(dead_code)]
 
+pub(crate) mod process;
 pub(crate) mod server;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fs;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub(crate) use process::client;
 pub(crate) use server::Server;
-
-/// How long one client process may run before it is killed (and the test fails).
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 // --------------------------------------------------------------------------------------
 // The client process
 // --------------------------------------------------------------------------------------
-
-/// Run the `tuf-client` binary with `args` (no stdin), killing it after [`CLIENT_TIMEOUT`].
-pub(crate) fn client<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tuf-client"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start tuf-client");
-    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for tuf-client") {
-            break status;
-        }
-        if started.elapsed() > CLIENT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("tuf-client did not finish within {CLIENT_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    }
-}
 
 fn describe(output: &Output) -> String {
     format!(
