@@ -30,6 +30,8 @@
 
 use serde_json::Value;
 
+mod text;
+
 /// Why a JSON value has no canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -129,7 +131,7 @@ pub fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalJsonError>
 /// Writes a string with only `\` and `"` escaped, as securesystemslib's
 /// `_canonical_string_encoder` does.
 fn write_string(string: &str, out: &mut Vec<u8>) {
-    write_raw_string(string.as_bytes(), out);
+    text::write_raw_string(string.as_bytes(), out);
 }
 
 /// Encodes JSON *text* in canonical form exactly as securesystemslib does after Python's
@@ -154,463 +156,63 @@ fn write_string(string: &str, out: &mut Vec<u8>) {
 /// [`CanonicalJsonError::Float`], [`CanonicalJsonError::LoneSurrogate`],
 /// [`CanonicalJsonError::TooDeep`].
 pub fn from_json_text(text: &[u8]) -> Result<Vec<u8>, CanonicalJsonError> {
-    let mut reader = TextReader {
-        text,
-        pos: 0,
-        sorted_attempts: true,
-        key_buffer: Vec::new(),
-    };
     let mut out = Vec::with_capacity(text.len());
-    reader.skip_whitespace();
-    reader.value(&mut out, 0)?;
-    reader.skip_whitespace();
-    if reader.pos != text.len() {
-        return Err(reader.error("trailing characters after the JSON value"));
-    }
-    Ok(out)
-}
-
-struct TextReader<'a> {
-    text: &'a [u8],
-    pos: usize,
-    /// Whether objects may be tried on the in-order fast path (off inside a fallback
-    /// re-parse, so that fallbacks never nest).
-    sorted_attempts: bool,
-    /// Reused buffer for decoded keys on the fast path.
-    key_buffer: Vec<u8>,
-}
-
-impl TextReader<'_> {
-    fn error(&self, reason: &'static str) -> CanonicalJsonError {
-        CanonicalJsonError::Syntax {
-            offset: self.pos,
-            reason,
-        }
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.text.get(self.pos).copied()
-    }
-
-    fn skip_whitespace(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
-        }
-    }
-
-    fn expect_literal(&mut self, literal: &'static [u8]) -> Result<(), CanonicalJsonError> {
-        if self.text.get(self.pos..self.pos + literal.len()) == Some(literal) {
-            self.pos += literal.len();
-            Ok(())
-        } else {
-            Err(self.error("unexpected characters"))
-        }
-    }
-
-    fn value(&mut self, out: &mut Vec<u8>, depth: usize) -> Result<(), CanonicalJsonError> {
-        match self.peek() {
-            Some(b'{') => self.object_in_order(out, depth + 1),
-            Some(b'[') => self.array(out, depth + 1),
-            Some(b'"') => {
-                let mut decoded = Vec::new();
-                self.string(&mut decoded)?;
-                write_raw_string(&decoded, out);
-                Ok(())
-            }
-            Some(b't') => {
-                self.expect_literal(b"true")?;
-                out.extend_from_slice(b"true");
-                Ok(())
-            }
-            Some(b'f') => {
-                self.expect_literal(b"false")?;
-                out.extend_from_slice(b"false");
-                Ok(())
-            }
-            Some(b'n') => {
-                self.expect_literal(b"null")?;
-                out.extend_from_slice(b"null");
-                Ok(())
-            }
-            // Python's json.loads reads these as floats; canonical JSON has none.
-            Some(b'N') | Some(b'I') => Err(self.float_literal()),
-            Some(b'-') if self.text.get(self.pos + 1) == Some(&b'I') => Err(self.float_literal()),
-            Some(b'-' | b'0'..=b'9') => self.number(out),
-            Some(_) => Err(self.error("expected a JSON value")),
-            None => Err(self.error("unexpected end of input")),
-        }
-    }
-
-    fn float_literal(&mut self) -> CanonicalJsonError {
-        for literal in [&b"NaN"[..], b"Infinity", b"-Infinity"] {
-            if self.text.get(self.pos..self.pos + literal.len()) == Some(literal) {
-                return CanonicalJsonError::Float {
-                    number: String::from_utf8_lossy(literal).into_owned(),
-                };
-            }
-        }
-        self.error("expected a JSON value")
-    }
-
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`, as Python's json scanner reads it.
-    fn number(&mut self, out: &mut Vec<u8>) -> Result<(), CanonicalJsonError> {
-        let start = self.pos;
-        let negative = self.peek() == Some(b'-');
-        if negative {
-            self.pos += 1;
-        }
-        let digits_start = self.pos;
-        match self.peek() {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                while matches!(self.peek(), Some(b'0'..=b'9')) {
-                    self.pos += 1;
-                }
-            }
-            _ => return Err(self.error("expected digits")),
-        }
-        let digits_end = self.pos;
-        let mut is_float = false;
-        if self.peek() == Some(b'.') && matches!(self.text.get(self.pos + 1), Some(b'0'..=b'9')) {
-            is_float = true;
-            self.pos += 1;
-            while matches!(self.peek(), Some(b'0'..=b'9')) {
-                self.pos += 1;
-            }
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            let mut look = self.pos + 1;
-            if matches!(self.text.get(look), Some(b'+' | b'-')) {
-                look += 1;
-            }
-            if matches!(self.text.get(look), Some(b'0'..=b'9')) {
-                is_float = true;
-                self.pos = look;
-                while matches!(self.peek(), Some(b'0'..=b'9')) {
-                    self.pos += 1;
-                }
-            }
-        }
-        let digits = self.text.get(digits_start..digits_end).unwrap_or_default();
-        if is_float {
-            return Err(CanonicalJsonError::Float {
-                number: String::from_utf8_lossy(self.text.get(start..self.pos).unwrap_or_default())
-                    .into_owned(),
-            });
-        }
-        // Python prints int(-0) as 0.
-        if negative && digits != b"0" {
-            out.push(b'-');
-        }
-        out.extend_from_slice(digits);
-        Ok(())
-    }
-
-    fn hex4(&mut self) -> Result<u32, CanonicalJsonError> {
-        let mut value = 0u32;
-        for _ in 0..4 {
-            let digit = match self.peek() {
-                Some(c @ b'0'..=b'9') => c - b'0',
-                Some(c @ b'a'..=b'f') => c - b'a' + 10,
-                Some(c @ b'A'..=b'F') => c - b'A' + 10,
-                _ => return Err(self.error("invalid \\u escape")),
-            };
-            value = value * 16 + u32::from(digit);
-            self.pos += 1;
-        }
-        Ok(value)
-    }
-
-    /// Reads a string, appending its decoded UTF-8 to `decoded`.
-    fn string(&mut self, decoded: &mut Vec<u8>) -> Result<(), CanonicalJsonError> {
-        self.pos += 1; // opening quote
-        loop {
-            let run_start = self.pos;
-            while let Some(c) = self.peek() {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
-            let run = self.text.get(run_start..self.pos).unwrap_or_default();
-            if std::str::from_utf8(run).is_err() {
-                return Err(CanonicalJsonError::Syntax {
-                    offset: run_start,
-                    reason: "invalid UTF-8 in a string",
-                });
-            }
-            decoded.extend_from_slice(run);
-            match self.peek() {
-                Some(b'"') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                Some(b'\\') => {
-                    let escape_at = self.pos;
-                    self.pos += 1;
-                    let simple = match self.peek() {
-                        Some(b'"') => Some(b'"'),
-                        Some(b'\\') => Some(b'\\'),
-                        Some(b'/') => Some(b'/'),
-                        Some(b'b') => Some(0x08),
-                        Some(b'f') => Some(0x0c),
-                        Some(b'n') => Some(b'\n'),
-                        Some(b'r') => Some(b'\r'),
-                        Some(b't') => Some(b'\t'),
-                        Some(b'u') => None,
-                        _ => return Err(self.error("invalid escape")),
-                    };
-                    self.pos += 1;
-                    if let Some(byte) = simple {
-                        decoded.push(byte);
-                        continue;
-                    }
-                    let first = self.hex4()?;
-                    let code = match first {
-                        0xD800..=0xDBFF => {
-                            let pair = self.text.get(self.pos..self.pos + 2) == Some(b"\\u");
-                            if !pair {
-                                return Err(CanonicalJsonError::LoneSurrogate {
-                                    offset: escape_at,
-                                });
-                            }
-                            self.pos += 2;
-                            let second = self.hex4()?;
-                            if !(0xDC00..=0xDFFF).contains(&second) {
-                                return Err(CanonicalJsonError::LoneSurrogate {
-                                    offset: escape_at,
-                                });
-                            }
-                            0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
-                        }
-                        0xDC00..=0xDFFF => {
-                            return Err(CanonicalJsonError::LoneSurrogate { offset: escape_at });
-                        }
-                        other => other,
-                    };
-                    let Some(ch) = char::from_u32(code) else {
-                        return Err(CanonicalJsonError::LoneSurrogate { offset: escape_at });
-                    };
-                    let mut buffer = [0u8; 4];
-                    decoded.extend_from_slice(ch.encode_utf8(&mut buffer).as_bytes());
-                }
-                Some(_) => return Err(self.error("control character in a string")),
-                None => return Err(self.error("unterminated string")),
-            }
-        }
-    }
-
-    fn array(&mut self, out: &mut Vec<u8>, depth: usize) -> Result<(), CanonicalJsonError> {
-        if depth > MAX_DEPTH {
-            return Err(CanonicalJsonError::TooDeep);
-        }
-        self.pos += 1;
-        out.push(b'[');
-        self.skip_whitespace();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            out.push(b']');
-            return Ok(());
-        }
-        loop {
-            self.skip_whitespace();
-            self.value(out, depth)?;
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    out.push(b',');
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    out.push(b']');
-                    return Ok(());
-                }
-                _ => return Err(self.error("expected `,` or `]`")),
-            }
-        }
-    }
-
-    /// Objects whose keys already arrive in canonical order (what python-tuf and this crate
-    /// write) are copied straight through, with no per-member buffers. At the first key out of
-    /// order (or a key needing an escape) the object is parsed again by the general path, with
-    /// no fast attempts inside it. Only shallow objects are tried, so hostile input cannot
-    /// make any byte be read more than `SORTED_ATTEMPT_DEPTH + 1` times.
-    fn object_in_order(
-        &mut self,
-        out: &mut Vec<u8>,
-        depth: usize,
-    ) -> Result<(), CanonicalJsonError> {
-        /// TUF's large objects sit at depth 4 or less (signed → targets → entry → hashes).
-        const SORTED_ATTEMPT_DEPTH: usize = 4;
-        if depth > SORTED_ATTEMPT_DEPTH || !self.sorted_attempts {
-            return self.object(out, depth);
-        }
-        let (start_pos, start_out) = (self.pos, out.len());
-        if self.object_if_sorted(out, depth)? {
-            return Ok(());
-        }
-        self.pos = start_pos;
-        out.truncate(start_out);
-        self.sorted_attempts = false;
-        let result = self.object(out, depth);
-        self.sorted_attempts = true;
-        result
-    }
-
-    /// Writes the object if its keys are strictly increasing and escape-free; `Ok(false)`
-    /// (with `out` and the position to be reset by the caller) otherwise.
-    fn object_if_sorted(
-        &mut self,
-        out: &mut Vec<u8>,
-        depth: usize,
-    ) -> Result<bool, CanonicalJsonError> {
-        if depth > MAX_DEPTH {
-            return Err(CanonicalJsonError::TooDeep);
-        }
-        self.pos += 1;
-        out.push(b'{');
-        self.skip_whitespace();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            out.push(b'}');
-            return Ok(true);
-        }
-        let mut previous: Option<(usize, usize)> = None;
-        loop {
-            self.skip_whitespace();
-            if self.peek() != Some(b'"') {
-                return Err(self.error("expected a string key"));
-            }
-            if previous.is_some() {
-                out.push(b',');
-            }
-            let key_start = out.len();
-            let mut key = std::mem::take(&mut self.key_buffer);
-            key.clear();
-            self.string(&mut key)?;
-            if key.contains(&b'\\') || key.contains(&b'"') {
-                return Ok(false);
-            }
-            write_raw_string(&key, out);
-            self.key_buffer = key;
-            // The key's bytes without its quotes: with no escapes, they are the decoded key,
-            // and byte order is code-point order.
-            let key_range = (key_start + 1, out.len() - 1);
-            if let Some((a, b)) = previous {
-                let (Some(prev), Some(cur)) = (out.get(a..b), out.get(key_range.0..key_range.1))
-                else {
-                    return Ok(false);
-                };
-                if prev >= cur {
-                    return Ok(false);
-                }
-            }
-            previous = Some(key_range);
-            self.skip_whitespace();
-            if self.peek() != Some(b':') {
-                return Err(self.error("expected `:`"));
-            }
-            self.pos += 1;
-            out.push(b':');
-            self.skip_whitespace();
-            self.value(out, depth)?;
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    out.push(b'}');
-                    return Ok(true);
-                }
-                _ => return Err(self.error("expected `,` or `}`")),
-            }
-        }
-    }
-
-    fn object(&mut self, out: &mut Vec<u8>, depth: usize) -> Result<(), CanonicalJsonError> {
-        if depth > MAX_DEPTH {
-            return Err(CanonicalJsonError::TooDeep);
-        }
-        self.pos += 1;
-        // (decoded key, canonical value); sorted and de-duplicated (last wins) at the end.
-        let mut members: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-        self.skip_whitespace();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            out.extend_from_slice(b"{}");
-            return Ok(());
-        }
-        loop {
-            self.skip_whitespace();
-            if self.peek() != Some(b'"') {
-                return Err(self.error("expected a string key"));
-            }
-            let mut key = Vec::new();
-            self.string(&mut key)?;
-            self.skip_whitespace();
-            if self.peek() != Some(b':') {
-                return Err(self.error("expected `:`"));
-            }
-            self.pos += 1;
-            self.skip_whitespace();
-            let mut value = Vec::new();
-            self.value(&mut value, depth)?;
-            members.push((key, value));
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => return Err(self.error("expected `,` or `}`")),
-            }
-        }
-        // Stable sort keeps input order among equal keys; the last of each run wins, as in a
-        // Python dict built from the pairs.
-        members.sort_by(|a, b| a.0.cmp(&b.0));
-        out.push(b'{');
-        let mut first = true;
-        let mut index = 0;
-        while index < members.len() {
-            let mut last = index;
-            while members
-                .get(last + 1)
-                .is_some_and(|next| members.get(index).is_some_and(|cur| cur.0 == next.0))
-            {
-                last += 1;
-            }
-            if let Some((key, value)) = members.get(last) {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                write_raw_string(key, out);
-                out.push(b':');
-                out.extend_from_slice(value);
-            }
-            index = last + 1;
-        }
-        out.push(b'}');
-        Ok(())
+    match text::canonicalize(text, &mut out) {
+        Ok(()) => Ok(out),
+        Err(text::Fail::Json(error)) => Err(error),
+        // A `Vec` takes back any byte; it never asks for a restart.
+        Err(text::Fail::Restart) => Err(CanonicalJsonError::Syntax {
+            offset: 0,
+            reason: "internal: restart requested in memory",
+        }),
     }
 }
 
-/// Writes decoded UTF-8 bytes as a canonical string.
-fn write_raw_string(bytes: &[u8], out: &mut Vec<u8>) {
-    out.push(b'"');
-    let mut start = 0;
-    for (index, &byte) in bytes.iter().enumerate() {
-        if byte == b'"' || byte == b'\\' {
-            out.extend_from_slice(bytes.get(start..index).unwrap_or_default());
-            out.push(b'\\');
-            out.push(byte);
-            start = index + 1;
+/// How [`stream_json_text`] delivered the canonical form.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Streamed {
+    /// Every byte went to the consumer, in order.
+    Streamed,
+    /// A shallow object turned out to have keys out of order after its start had been handed
+    /// over: what the consumer received is void, and here is the whole canonical form.
+    Buffered(Vec<u8>),
+}
+
+/// The canonical form of JSON text, as [`from_json_text`] computes it, handed to `consumer`
+/// in pieces (of about 64 KiB) instead of held in memory: the way to check signatures over a
+/// large role without a second copy of it.
+///
+/// Objects with keys in canonical order (what python-tuf writes) are streamed; objects deep
+/// in the text with keys out of order are sorted in a small held-back buffer. Only when an
+/// object near the top (depth 1 or 2) has keys out of order *after* part of it was handed
+/// over does this fall back to memory: it returns [`Streamed::Buffered`], and the consumer
+/// must discard what it was given.
+///
+/// ```
+/// use tuf_crypto::canonical::{Streamed, stream_json_text};
+/// let mut got = Vec::new();
+/// let text = br#"{"b": {"y": 1, "x": 2}, "a": null}"#;
+/// let streamed = stream_json_text(text, &mut |piece| got.extend_from_slice(piece)).unwrap();
+/// assert_eq!(streamed, Streamed::Streamed);
+/// assert_eq!(got, br#"{"a":null,"b":{"x":2,"y":1}}"#);
+/// ```
+///
+/// # Errors
+/// As [`from_json_text`]; the consumer may have received part of the form before the error.
+pub fn stream_json_text(
+    text: &[u8],
+    consumer: &mut dyn FnMut(&[u8]),
+) -> Result<Streamed, CanonicalJsonError> {
+    let mut stream = text::Stream::new(consumer);
+    match text::canonicalize(text, &mut stream) {
+        Ok(()) => {
+            stream.finish();
+            Ok(Streamed::Streamed)
         }
+        Err(text::Fail::Json(error)) => Err(error),
+        Err(text::Fail::Restart) => from_json_text(text).map(Streamed::Buffered),
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
-    out.push(b'"');
 }
 
 #[cfg(test)]

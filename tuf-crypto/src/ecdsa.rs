@@ -122,6 +122,27 @@ impl EcdsaPublicKey {
         };
         result.map_err(|_| Error::BadSignature)
     }
+
+    /// Verifies a DER signature over `digest`, the message hashed with the curve's hash
+    /// ([`EcdsaPublicKey::hash`]); what [`EcdsaPublicKey::verify`] does after hashing.
+    pub(crate) fn verify_prehash(&self, digest: &[u8], signature: &[u8]) -> Result<(), Error> {
+        use signature::hazmat::PrehashVerifier as _;
+        let result = match self {
+            EcdsaPublicKey::P256(key) => p256::ecdsa::DerSignature::from_bytes(signature)
+                .and_then(|signature| key.verify_prehash(digest, &signature)),
+            EcdsaPublicKey::P384(key) => p384::ecdsa::DerSignature::from_bytes(signature)
+                .and_then(|signature| key.verify_prehash(digest, &signature)),
+        };
+        result.map_err(|_| Error::BadSignature)
+    }
+
+    /// The hash of the curve's scheme: SHA-256 on P-256, SHA-384 on P-384.
+    pub(crate) fn hash(&self) -> crate::rsa::Hash {
+        match self {
+            EcdsaPublicKey::P256(_) => crate::rsa::Hash::Sha256,
+            EcdsaPublicKey::P384(_) => crate::rsa::Hash::Sha384,
+        }
+    }
 }
 
 /// An ECDSA private key.

@@ -243,11 +243,20 @@ impl PublicKey {
     /// errors as for [`PublicKey::verify`].
     pub fn verify_hex(&self, message: &[u8], signature_hex: &str) -> Result<(), Error> {
         // Key problems are reported even when the signature hex is bad too.
-        self.supported_scheme()?;
-        self.decoded()?;
+        let (_, _, signature) = self.decoded_for_stream(signature_hex)?;
+        self.verify(message, &signature)
+    }
+
+    /// What a stream check needs, with the errors of [`PublicKey::verify_hex`] in its order.
+    pub(crate) fn decoded_for_stream(
+        &self,
+        signature_hex: &str,
+    ) -> Result<(&DecodedKey, Scheme, Vec<u8>), Error> {
+        let scheme = self.supported_scheme()?;
+        let key = self.decoded()?;
         let signature =
             crate::hex_text::decode(signature_hex, MAX_SIGNATURE_LEN).ok_or(Error::BadSignature)?;
-        self.verify(message, &signature)
+        Ok((key, scheme, signature))
     }
 
     /// The supported scheme, or [`Error::UnsupportedScheme`].

@@ -48,11 +48,13 @@ mod pem;
 mod rsa;
 mod scheme;
 mod signer;
+mod stream;
 
 pub use error::Error;
 pub use key::{KeyId, PublicKey};
 pub use scheme::Scheme;
 pub use signer::{PrivateKey, Signer};
+pub use stream::StreamVerifier;
 
 /// Smallest RSA modulus accepted, in bits, for verification, loading and generation.
 pub const RSA_MIN_BITS: usize = 2048;

@@ -42,7 +42,7 @@ enum Padding {
 
 /// Which hash the scheme uses (for the message, and for MGF1 with PSS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Hash {
+pub(crate) enum Hash {
     /// SHA-256.
     Sha256,
     /// SHA-384.
@@ -62,6 +62,11 @@ fn parameters(scheme: Scheme) -> Option<(Padding, Hash)> {
         Scheme::RsaPkcs1v15Sha512 => (Padding::Pkcs1v15, Hash::Sha512),
         Scheme::Ed25519 | Scheme::EcdsaSha2Nistp256 | Scheme::EcdsaSha2Nistp384 => return None,
     })
+}
+
+/// The hash an RSA scheme applies to the message; `None` for other schemes.
+pub(crate) fn message_hash(scheme: Scheme) -> Option<Hash> {
+    parameters(scheme).map(|(_, hash)| hash)
 }
 
 /// Checks a modulus size against the accepted range.
@@ -141,6 +146,19 @@ pub(crate) fn verify(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), Error> {
+    let hash = message_hash(scheme).ok_or(Error::BadSignature)?;
+    let mut hasher = crate::stream::Hasher::new(hash);
+    hasher.update(message);
+    verify_prehashed(key, scheme, &hasher.finish(), signature)
+}
+
+/// As [`verify`], given the digest of the message by the scheme's hash ([`message_hash`]).
+pub(crate) fn verify_prehashed(
+    key: &RsaPublicKey,
+    scheme: Scheme,
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<(), Error> {
     let (padding, hash) = parameters(scheme).ok_or(Error::BadSignature)?;
     let size = key.size();
     if signature.len() > size {
@@ -152,23 +170,24 @@ pub(crate) fn verify(
             let mut padded = vec![0u8; size - signature.len()];
             padded.extend_from_slice(signature);
             match hash {
-                Hash::Sha256 => verify_pss::<Sha256>(key, message, &padded),
-                Hash::Sha384 => verify_pss::<Sha384>(key, message, &padded),
-                Hash::Sha512 => verify_pss::<Sha512>(key, message, &padded),
+                Hash::Sha256 => verify_pss::<Sha256>(key, digest, &padded),
+                Hash::Sha384 => verify_pss::<Sha384>(key, digest, &padded),
+                Hash::Sha512 => verify_pss::<Sha512>(key, digest, &padded),
             }
         }
         Padding::Pkcs1v15 => match hash {
-            Hash::Sha256 => verify_pkcs1v15::<Sha256>(key, message, signature),
-            Hash::Sha384 => verify_pkcs1v15::<Sha384>(key, message, signature),
-            Hash::Sha512 => verify_pkcs1v15::<Sha512>(key, message, signature),
+            Hash::Sha256 => verify_pkcs1v15::<Sha256>(key, digest, signature),
+            Hash::Sha384 => verify_pkcs1v15::<Sha384>(key, digest, signature),
+            Hash::Sha512 => verify_pkcs1v15::<Sha512>(key, digest, signature),
         },
     }
 }
 
-/// RSASSA-PSS verification with MGF1-`D` and automatic salt length detection.
+/// RSASSA-PSS verification of a digest by `D`, with MGF1-`D` and automatic salt length
+/// detection.
 fn verify_pss<D: Digest + FixedOutputReset>(
     key: &RsaPublicKey,
-    message: &[u8],
+    digest: &[u8],
     signature: &[u8],
 ) -> Result<(), Error> {
     let padding = Pss::<D> {
@@ -176,17 +195,17 @@ fn verify_pss<D: Digest + FixedOutputReset>(
         digest: D::new(),
         salt_len: None,
     };
-    key.verify(padding, &D::digest(message), signature)
+    key.verify(padding, digest, signature)
         .map_err(|_| Error::BadSignature)
 }
 
-/// RSASSA-PKCS1-v1_5 verification with the `DigestInfo` prefix of `D`.
+/// RSASSA-PKCS1-v1_5 verification of a digest by `D`, with the `DigestInfo` prefix of `D`.
 fn verify_pkcs1v15<D: Digest + AssociatedOid>(
     key: &RsaPublicKey,
-    message: &[u8],
+    digest: &[u8],
     signature: &[u8],
 ) -> Result<(), Error> {
-    key.verify(Pkcs1v15Sign::new::<D>(), &D::digest(message), signature)
+    key.verify(Pkcs1v15Sign::new::<D>(), digest, signature)
         .map_err(|_| Error::BadSignature)
 }
 
