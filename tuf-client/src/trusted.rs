@@ -76,7 +76,7 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use tuf_metadata::{
-    Delegator, Error, Expires, Metadata, Root, Signed, Snapshot, Targets, Timestamp,
+    Delegator, Error, Expires, Metadata, RoleKeys, Root, Signed, Snapshot, Targets, Timestamp,
 };
 
 /// The delegator name of the top-level targets role.
@@ -478,16 +478,14 @@ impl TrustedMetadata {
         // 5.5.2: length and hashes listed by the timestamp, if any; checked before anything
         // parsed is used (the parse runs alongside on large files).
         let expected_version = snapshot_meta.version;
-        let new_snapshot = check_then_parse::<Snapshot>(ROLE, bytes, || {
+        // 5.5.3: signed by a threshold of the root's snapshot keys (checked in the same pass).
+        let keys = delegated_keys(self.root.signed(), Root::TYPE, ROLE)?;
+        let new_snapshot = check_parse_verify::<Snapshot>(ROLE, bytes, keys, || {
             if trusted {
                 return Ok(());
             }
             snapshot_meta.verify_length_and_hashes(bytes)
         })?;
-        // 5.5.3: signed by a threshold of the root's snapshot keys.
-        self.root
-            .verify_delegate(ROLE, &new_snapshot)
-            .map_err(|source| metadata_error(ROLE, source))?;
         // 5.5.5: no entry of the trusted snapshot removed, no version gone back.
         if let Some(trusted_snapshot) = &self.snapshot {
             for (file, trusted_meta) in &trusted_snapshot.signed().meta {
@@ -583,16 +581,15 @@ impl TrustedMetadata {
             .ok_or_else(|| TrustError::NotInSnapshot {
                 role: role.to_owned(),
             })?;
-        let new_targets =
-            check_then_parse::<Targets>(role, bytes, || meta.verify_length_and_hashes(bytes))?;
-        // 5.6.3 / 5.6.7.2: signed by a threshold of the delegator's keys for the role.
-        let verified = match delegating {
-            None => self.root.verify_delegate(role, &new_targets),
-            Some(delegating) => delegating.verify_delegate(role, &new_targets),
-        };
-        verified.map_err(|source| match source {
-            Error::UnknownDelegate { .. } => unknown_delegator(),
-            source => metadata_error(role, source),
+        // 5.6.3 / 5.6.7.2: signed by a threshold of the delegator's keys for the role
+        // (checked in the same pass as the parse).
+        let keys = match delegating {
+            None => self.root.signed().role_keys(role),
+            Some(delegating) => delegating.signed().role_keys(role),
+        }
+        .ok_or_else(unknown_delegator)?;
+        let new_targets = check_parse_verify::<Targets>(role, bytes, keys, || {
+            meta.verify_length_and_hashes(bytes)
         })?;
         // 5.6.4: the version the snapshot lists.
         let (expected, found) = (meta.version, new_targets.signed().version());
@@ -688,21 +685,52 @@ impl TrustedMetadata {
     }
 }
 
-/// 5.5.2 / 5.6.2 then parsing: `check` (the length and hashes listed for the file) is
-/// reported first when it fails, as if it had run alone before the parse; on large files the
-/// two run side by side ([`tuf_metadata::parallel`]).
-fn check_then_parse<T: Signed>(
+/// 5.5.2 / 5.6.2, then parsing with the threshold signature check of 5.5.3 / 5.6.3 in the same
+/// pass ([`Metadata::from_bytes_verified`]: the canonical form is checked as it is produced,
+/// never held). `check` (the length and hashes listed for the file) is reported first when it
+/// fails, then parse errors, then a missed threshold, as if each ran alone in that order; on
+/// large files they run side by side ([`tuf_metadata::parallel`]).
+fn check_parse_verify<T: Signed>(
     role: &str,
     bytes: &[u8],
+    keys: RoleKeys<'_>,
     check: impl Fn() -> Result<(), Error> + Sync,
 ) -> Result<Metadata<T>, TrustError> {
-    let (checked, parsed) =
-        tuf_metadata::parallel::join(bytes.len(), check, || parse::<T>(role, bytes));
+    let (checked, parsed) = tuf_metadata::parallel::join(bytes.len(), check, || {
+        Metadata::<T>::from_bytes_verified(bytes, keys)
+    });
     checked.map_err(|source| TrustError::LengthOrHash {
         role: role.to_owned(),
         source,
     })?;
-    parsed
+    let (metadata, result) = parsed.map_err(|source| metadata_error(role, source))?;
+    if !result.verified() {
+        return Err(metadata_error(
+            role,
+            Error::ThresholdNotMet {
+                role: role.to_owned(),
+                result: Box::new(result),
+            },
+        ));
+    }
+    Ok(metadata)
+}
+
+/// The keys `delegator` (named `delegator_name`) trusts for `role`.
+fn delegated_keys<'d>(
+    delegator: &'d impl Delegator,
+    delegator_name: &str,
+    role: &str,
+) -> Result<RoleKeys<'d>, TrustError> {
+    delegator.role_keys(role).ok_or_else(|| {
+        metadata_error(
+            role,
+            Error::UnknownDelegate {
+                delegator: delegator_name.to_owned(),
+                role: role.to_owned(),
+            },
+        )
+    })
 }
 
 /// Parses `bytes` as metadata of `role` (its `_type` is checked by the parser).

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, Error as _, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::hashes::Hashes;
@@ -20,6 +20,10 @@ use crate::{MetaFile, TargetFile};
 pub(crate) trait FastEntry: Sized {
     /// The member of `signed` holding the map.
     const FIELD: &'static str;
+
+    /// No entry (key, colon and object) takes fewer bytes of JSON text than this: the
+    /// entries of a text of `n` bytes fit in `n / MIN_TEXT_LEN` slots.
+    const MIN_TEXT_LEN: usize;
 
     /// Reads one entry object.
     fn visit<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
@@ -34,12 +38,35 @@ pub(crate) struct FastSigned<E> {
 impl<E: FastEntry> FastSigned<E> {
     /// Parses `text`; `None` means "use the field-by-field path".
     pub(crate) fn parse(text: &str) -> Option<Self> {
-        serde_json::from_str(text).ok()
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let signed = Seed::<FastSigned<E>>::new(text.len())
+            .deserialize(&mut deserializer)
+            .ok()?;
+        deserializer.end().ok()?;
+        Some(signed)
     }
 }
 
 struct Entry<E>(E);
 struct EntryMap<E>(BTreeMap<String, E>);
+
+/// Reads a `T` from text of `text_len` bytes: the entries are collected in a vector reserved
+/// once for as many as the text can hold ([`FastEntry::MIN_TEXT_LEN`]). Capacity never touched
+/// is only address space, so the vector never moves while it fills (no copy, no second
+/// allocation of its size), and the reservation is bounded by the text.
+struct Seed<T> {
+    text_len: usize,
+    kind: PhantomData<T>,
+}
+
+impl<T> Seed<T> {
+    fn new(text_len: usize) -> Self {
+        Seed {
+            text_len,
+            kind: PhantomData,
+        }
+    }
+}
 
 fn non_negative<E: serde::de::Error>(value: i64, minimum: i64) -> Result<u64, E> {
     u64::try_from(value)
@@ -58,6 +85,8 @@ fn hashes<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Hashes, A::Error> {
 
 impl FastEntry for TargetFile {
     const FIELD: &'static str = "targets";
+    /// `"":{"length":0,"hashes":{"":""}}` (both members are required, `hashes` not empty).
+    const MIN_TEXT_LEN: usize = 32;
 
     fn visit<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let (mut length, mut hashes_found, mut custom) = (None, None, None);
@@ -83,6 +112,8 @@ impl FastEntry for TargetFile {
 
 impl FastEntry for MetaFile {
     const FIELD: &'static str = "meta";
+    /// `"":{"version":1}`
+    const MIN_TEXT_LEN: usize = 16;
 
     fn visit<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let (mut version, mut length, mut hashes_found) = (None, None, None);
@@ -122,9 +153,11 @@ impl<'de, E: FastEntry> Deserialize<'de> for Entry<E> {
     }
 }
 
-impl<'de, E: FastEntry> Deserialize<'de> for EntryMap<E> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V<E>(PhantomData<E>);
+impl<'de, E: FastEntry> DeserializeSeed<'de> for Seed<EntryMap<E>> {
+    type Value = EntryMap<E>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<EntryMap<E>, D::Error> {
+        struct V<E>(usize, PhantomData<E>);
         impl<'de, E: FastEntry> Visitor<'de> for V<E> {
             type Value = EntryMap<E>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -135,7 +168,7 @@ impl<'de, E: FastEntry> Deserialize<'de> for EntryMap<E> {
                 // per insertion (the text python-tuf writes is already sorted, so the stable
                 // sort inside `from_iter` is a single pass), and with full nodes. For equal keys
                 // `from_iter` keeps the last, as `insert` did.
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
+                let mut entries = Vec::with_capacity(self.0 / E::MIN_TEXT_LEN.max(1));
                 while let Some(key) = map.next_key::<String>()? {
                     let Entry(entry) = map.next_value::<Entry<E>>()?;
                     entries.push((key, entry));
@@ -143,13 +176,15 @@ impl<'de, E: FastEntry> Deserialize<'de> for EntryMap<E> {
                 Ok(EntryMap(BTreeMap::from_iter(entries)))
             }
         }
-        deserializer.deserialize_map(V(PhantomData))
+        deserializer.deserialize_map(V(self.text_len, PhantomData))
     }
 }
 
-impl<'de, E: FastEntry> Deserialize<'de> for FastSigned<E> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V<E>(PhantomData<E>);
+impl<'de, E: FastEntry> DeserializeSeed<'de> for Seed<FastSigned<E>> {
+    type Value = FastSigned<E>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FastSigned<E>, D::Error> {
+        struct V<E>(usize, PhantomData<E>);
         impl<'de, E: FastEntry> Visitor<'de> for V<E> {
             type Value = FastSigned<E>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -162,7 +197,8 @@ impl<'de, E: FastEntry> Deserialize<'de> for FastSigned<E> {
                 };
                 while let Some(key) = map.next_key::<String>()? {
                     if key == E::FIELD {
-                        signed.map = Some(map.next_value::<EntryMap<E>>()?.0);
+                        let entries = map.next_value_seed(Seed::<EntryMap<E>>::new(self.0))?;
+                        signed.map = Some(entries.0);
                     } else {
                         signed.rest.insert(key, map.next_value()?);
                     }
@@ -170,6 +206,6 @@ impl<'de, E: FastEntry> Deserialize<'de> for FastSigned<E> {
                 Ok(signed)
             }
         }
-        deserializer.deserialize_map(V(PhantomData))
+        deserializer.deserialize_map(V(self.text_len, PhantomData))
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use tuf_crypto::{Signer, canonical};
 
 use crate::fields::{Fields, as_array};
-use crate::threshold::{Delegator, VerificationResult};
+use crate::threshold::{Delegator, RoleKeys, VerificationResult};
 use crate::{Error, Expires, Signature, SpecVersion};
 
 /// The `signed` part of a role's metadata: [`crate::Root`], [`crate::Timestamp`],
@@ -86,37 +86,7 @@ impl<T: Signed> Metadata<T> {
     /// signatures by one key id, [`Error::CanonicalJson`] when `signed` has no canonical form,
     /// or the first problem in `signed`.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        let json_error = |e: serde_json::Error| Error::Json {
-            reason: e.to_string(),
-        };
-        // The envelope's members as raw text, so that `signed` is canonicalised from the
-        // bytes as received (python-tuf: `encode_canonical(json.loads(...)["signed"])`), with
-        // no number lost to an intermediate type. Duplicate members: the last wins, as in
-        // Python's `json.loads`.
-        let envelope: BTreeMap<String, &RawValue> =
-            serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-                // Well-formed JSON, but not an object.
-                serde_json::error::Category::Data => Error::InvalidField {
-                    path: "(top level)".to_owned(),
-                    reason: "metadata must be a JSON object".to_owned(),
-                },
-                _ => json_error(e),
-            })?;
-        let mut rest = Map::new();
-        let mut signed_text = None;
-        for (name, raw) in envelope {
-            if name == "signed" {
-                signed_text = Some(raw);
-            } else {
-                rest.insert(name, serde_json::from_str(raw.get()).map_err(json_error)?);
-            }
-        }
-        let fields = Fields::new(Value::Object(rest), String::new())?;
-        let signed_text = signed_text.ok_or(Error::MissingField {
-            path: "(top level)".to_owned(),
-            field: "signed",
-        })?;
-        let text = signed_text.get();
+        let (fields, text) = envelope(bytes)?;
         // The canonical form and the parse each read all of `signed`: side by side for large
         // roles (see [`crate::parallel`]); `assemble` reports errors in the sequential order.
         let (canonical, signed) = crate::parallel::join(
@@ -125,6 +95,54 @@ impl<T: Signed> Metadata<T> {
             || T::from_text(text),
         );
         Self::assemble(fields, signed, canonical)
+    }
+
+    /// Parses metadata from untrusted bytes as [`Metadata::from_bytes`] does, and checks its
+    /// signatures against `keys` (the delegator's keys and threshold for this role) in the
+    /// same pass, without holding the canonical form of `signed`: it is fed to the signature
+    /// checks in pieces as it is produced ([`canonical::stream_json_text`],
+    /// [`RoleKeys::stream`]), beside the parse. This is how a client reads a role of many
+    /// megabytes (spec 5.6.3) with one copy of it in memory, the bytes received.
+    ///
+    /// The result is what `from_bytes` then [`RoleKeys::verify`] over
+    /// [`Metadata::signed_bytes`] give, threshold not judged. The canonical form is not kept:
+    /// [`Metadata::signed_bytes`] of the result computes it from the parsed struct, which is
+    /// the form received except where an unrecognised field holds an integer a JSON value
+    /// cannot represent exactly (`-0`, or beyond 64 bits); there it fails (an error, never a
+    /// different payload).
+    ///
+    /// # Errors
+    /// As [`Metadata::from_bytes`].
+    pub fn from_bytes_verified(
+        bytes: &[u8],
+        keys: RoleKeys<'_>,
+    ) -> Result<(Self, VerificationResult), Error> {
+        let (mut fields, text) = envelope(bytes)?;
+        let signatures = parse_signatures(fields.take("signatures")?)?;
+        let check =
+            || -> Result<(VerificationResult, Option<Vec<u8>>), canonical::CanonicalJsonError> {
+                let mut stream = keys.stream(&signatures);
+                match canonical::stream_json_text(text.as_bytes(), &mut |piece| {
+                    stream.update(piece)
+                })? {
+                    canonical::Streamed::Streamed => Ok((stream.finish(), None)),
+                    // Keys of `signed` or of a large map out of order: checked over the whole form.
+                    canonical::Streamed::Buffered(form) => {
+                        Ok((keys.verify(&form, &signatures), Some(form)))
+                    }
+                }
+            };
+        let (checked, signed) = crate::parallel::join(text.len(), check, || T::from_text(text));
+        // Field errors of `signed` first, as in `assemble`.
+        let signed = signed?;
+        let (result, received_canonical) = checked?;
+        let metadata = Metadata {
+            signed,
+            signatures,
+            unrecognized_fields: fields.rest(),
+            received_canonical,
+        };
+        Ok((metadata, result))
     }
 
     /// Builds received metadata from the envelope's other fields, the `signed` value and the
@@ -303,6 +321,40 @@ impl<D: Signed + Delegator> Metadata<D> {
             })
         }
     }
+}
+
+/// The envelope's members other than `signed` as fields, and the raw text of `signed`, so
+/// that `signed` is canonicalised from the bytes as received (python-tuf:
+/// `encode_canonical(json.loads(...)["signed"])`), with no number lost to an intermediate
+/// type. Duplicate members: the last wins, as in Python's `json.loads`.
+fn envelope(bytes: &[u8]) -> Result<(Fields, &str), Error> {
+    let json_error = |e: serde_json::Error| Error::Json {
+        reason: e.to_string(),
+    };
+    let envelope: BTreeMap<String, &RawValue> =
+        serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+            // Well-formed JSON, but not an object.
+            serde_json::error::Category::Data => Error::InvalidField {
+                path: "(top level)".to_owned(),
+                reason: "metadata must be a JSON object".to_owned(),
+            },
+            _ => json_error(e),
+        })?;
+    let mut rest = Map::new();
+    let mut signed_text = None;
+    for (name, raw) in envelope {
+        if name == "signed" {
+            signed_text = Some(raw);
+        } else {
+            rest.insert(name, serde_json::from_str(raw.get()).map_err(json_error)?);
+        }
+    }
+    let fields = Fields::new(Value::Object(rest), String::new())?;
+    let signed_text = signed_text.ok_or(Error::MissingField {
+        path: "(top level)".to_owned(),
+        field: "signed",
+    })?;
+    Ok((fields, signed_text.get()))
 }
 
 fn parse_signatures(value: Value) -> Result<Vec<Signature>, Error> {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tuf_crypto::KeyId;
+use tuf_crypto::{KeyId, StreamVerifier};
 
 use crate::Signature;
 use crate::keys::Keys;
@@ -55,7 +55,7 @@ impl VerificationResult {
     }
 }
 
-impl RoleKeys<'_> {
+impl<'a> RoleKeys<'a> {
     /// Checks `signatures` over `payload` (the canonical bytes of `signed`) against these keys.
     ///
     /// Each authorised key id is counted at most once however often it is listed; a listed key
@@ -84,6 +84,90 @@ impl RoleKeys<'_> {
                 signed.insert(keyid.clone());
             } else {
                 unsigned.insert(keyid.clone());
+            }
+        }
+        VerificationResult {
+            threshold: self.threshold,
+            signed,
+            unsigned,
+            distinct_signers: key_contents.len() as u64,
+        }
+    }
+
+    /// Starts the check of [`RoleKeys::verify`] over a payload fed in pieces
+    /// ([`ThresholdStream::update`]), for payloads too large to hold twice: the canonical form
+    /// of a large role is checked as it is produced
+    /// ([`crate::Metadata::from_bytes_verified`]). The result is the one `verify` gives.
+    ///
+    /// ```
+    /// use tuf_crypto::{PrivateKey, Scheme, Signer as _};
+    /// use tuf_metadata::{Keys, RoleKeys, Signature};
+    /// let private = PrivateKey::generate(Scheme::Ed25519).unwrap();
+    /// let public = private.public_key();
+    /// let keys: Keys = [(public.key_id(), public.clone())].into_iter().collect();
+    /// let keyids = [public.key_id()];
+    /// let role = RoleKeys { keyids: &keyids, threshold: 1, keys: &keys };
+    /// let signature = Signature::new(public.key_id(), hex::encode(private.try_sign(b"payload").unwrap()));
+    /// let mut check = role.stream(&[signature]);
+    /// check.update(b"pay");
+    /// check.update(b"load");
+    /// assert!(check.finish().verified());
+    /// ```
+    pub fn stream(&self, signatures: &[Signature]) -> ThresholdStream<'a> {
+        let by_keyid: BTreeMap<&KeyId, &Signature> =
+            signatures.iter().map(|s| (&s.keyid, s)).collect();
+        let mut checks = Vec::new();
+        let mut unsigned = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        for keyid in self.keyids {
+            if !seen.insert(keyid) {
+                continue;
+            }
+            match (self.keys.get(keyid), by_keyid.get(keyid)) {
+                (Some(key), Some(signature)) => {
+                    checks.push((keyid.clone(), key, key.stream_verifier_hex(&signature.sig)));
+                }
+                _ => {
+                    unsigned.insert(keyid.clone());
+                }
+            }
+        }
+        ThresholdStream {
+            threshold: self.threshold,
+            checks,
+            unsigned,
+        }
+    }
+}
+
+/// A threshold check in progress over a payload fed in pieces; see [`RoleKeys::stream`].
+pub struct ThresholdStream<'a> {
+    threshold: u64,
+    /// One check per authorised key id with a key and a signature.
+    checks: Vec<(KeyId, &'a tuf_crypto::PublicKey, StreamVerifier<'a>)>,
+    /// Authorised key ids without a key or a signature.
+    unsigned: BTreeSet<KeyId>,
+}
+
+impl ThresholdStream<'_> {
+    /// Feeds the next piece of the payload to every check.
+    pub fn update(&mut self, piece: &[u8]) {
+        for (_, _, check) in &mut self.checks {
+            check.update(piece);
+        }
+    }
+
+    /// Which keys signed the payload fed, as [`RoleKeys::verify`] reports it.
+    pub fn finish(self) -> VerificationResult {
+        let mut signed = BTreeSet::new();
+        let mut unsigned = self.unsigned;
+        let mut key_contents = BTreeSet::new();
+        for (keyid, key, check) in self.checks {
+            if check.finish().is_ok() {
+                key_contents.insert(key.key_id());
+                signed.insert(keyid);
+            } else {
+                unsigned.insert(keyid);
             }
         }
         VerificationResult {
