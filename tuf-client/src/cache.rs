@@ -4,8 +4,8 @@
 //! `<quote(role)>.json`, holding exactly the bytes received from the repository, and no other
 //! `*.json` file at the top of the directory. Every write goes to a temporary file in the same
 //! directory (never named `*.json`), is flushed to disk, renamed over the final name and the
-//! directory is flushed too: a crash leaves either the old file or the new one, never half a
-//! file.
+//! directory is flushed too (once after several renames): a crash leaves either the old file
+//! or the new one, never half a file.
 //!
 //! Several processes may share one metadata directory; [`MetadataCache::lock`] serialises them
 //! with an advisory lock on `.lock` in that directory.
@@ -195,19 +195,44 @@ impl MetadataCache {
         Ok(Some(bytes))
     }
 
-    /// Atomically replaces the bytes of `role`: a temporary file `.tmp-<quoted role>-<pid>-<n>`
-    /// in the same directory is written and flushed, renamed over `<quote(role)>.json`, and the
-    /// directory is flushed. On error the temporary file is removed and the old file is intact.
+    /// Atomically replaces the bytes of `role`: [`MetadataCache::stage`], then
+    /// [`StagedRole::commit`] and [`MetadataCache::sync`]. On error the temporary file is
+    /// removed and the old file is intact.
     ///
     /// # Errors
     /// [`CacheError::Io`] if any step fails.
     pub fn store(&self, role: &str, bytes: &[u8]) -> Result<(), CacheError> {
+        self.stage(role, bytes)?.commit()?;
+        self.sync()
+    }
+
+    /// Writes `bytes` to a new temporary file `.tmp-<quoted role>-<pid>-<n>` in the directory
+    /// and flushes it to disk, ready to replace the file of `role` ([`StagedRole::commit`]).
+    /// Dropping the result removes the temporary file. The updater stages a role's bytes while
+    /// the core verifies them, so that the write and its flush to disk overlap the
+    /// verification; only verified bytes are committed.
+    ///
+    /// # Errors
+    /// [`CacheError::Io`] if the file cannot be created, written or flushed (it is removed).
+    pub fn stage(&self, role: &str, bytes: &[u8]) -> Result<StagedRole, CacheError> {
         let quoted = quote(role);
         // Keep the temporary name well below NAME_MAX even for long role names (quote() output
         // is ASCII, so any byte index is a char boundary).
         let short = quoted.get(..quoted.len().min(64)).unwrap_or_default();
         let temp = self.dir.join(format!(".tmp-{short}-{}", next_temp_id()));
-        write_atomically(&self.dir, &temp, &self.role_path(role), bytes)
+        stage_file(temp, self.role_path(role), bytes)
+    }
+
+    /// Flushes the directory's entries (the renames of [`StagedRole::commit`]) to disk. A
+    /// crash before this leaves, for each role committed since the last sync, either the old
+    /// file or the new one, both complete (each was flushed before its rename); the sync makes
+    /// the new ones durable. One sync after several commits costs one flush instead of one per
+    /// file.
+    ///
+    /// # Errors
+    /// [`CacheError::Io`] if the directory cannot be flushed.
+    pub fn sync(&self) -> Result<(), CacheError> {
+        sync_dir(&self.dir)
     }
 
     /// Removes the file of `role`; a missing file is not an error.
@@ -220,6 +245,37 @@ impl MetadataCache {
             Ok(()) => sync_dir(&self.dir),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+}
+
+/// The bytes of one role written and flushed to a temporary file, not yet in place; see
+/// [`MetadataCache::stage`]. Dropped without [`StagedRole::commit`], the file is removed.
+#[derive(Debug)]
+#[must_use = "a staged role is removed unless committed"]
+pub struct StagedRole {
+    temp: PathBuf,
+    final_path: PathBuf,
+    committed: bool,
+}
+
+impl StagedRole {
+    /// Renames the staged file over the role's file: atomic, the old file or the new one is
+    /// there, never a mix. Durable once the directory is synced ([`MetadataCache::sync`]).
+    ///
+    /// # Errors
+    /// [`CacheError::Io`] if the rename fails (the temporary file is then removed).
+    pub fn commit(mut self) -> Result<(), CacheError> {
+        fs::rename(&self.temp, &self.final_path).map_err(io_err(&self.final_path))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for StagedRole {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.temp);
         }
     }
 }
@@ -249,7 +305,8 @@ pub fn persist_target(
     sweep_dead_writers(target_dir, TARGET_TEMP);
     let final_path = target_dir.join(file_name);
     let temp = target_dir.join(format!(".tmp-{}+partial", next_temp_id()));
-    write_atomically(target_dir, &temp, &final_path, bytes)?;
+    stage_file(temp, final_path.clone(), bytes)?.commit()?;
+    sync_dir(target_dir)?;
     Ok(final_path)
 }
 
@@ -449,30 +506,23 @@ fn sweep_dead_writers(dir: &Path, shape: TempName) {
     });
 }
 
-/// Writes `bytes` to the new file `temp`, flushes it, renames it to `final_path` and flushes
-/// `dir`. Removes `temp` if anything before the rename fails.
-fn write_atomically(
-    dir: &Path,
-    temp: &Path,
-    final_path: &Path,
-    bytes: &[u8],
-) -> Result<(), CacheError> {
+/// Writes `bytes` to the new file `temp` and flushes it, to be renamed to `final_path`. Removes
+/// `temp` if anything fails.
+fn stage_file(temp: PathBuf, final_path: PathBuf, bytes: &[u8]) -> Result<StagedRole, CacheError> {
+    let staged = StagedRole {
+        temp,
+        final_path,
+        committed: false,
+    };
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(temp)
-        .map_err(io_err(temp))?;
-    let written = file
-        .write_all(bytes)
+        .open(&staged.temp)
+        .map_err(io_err(&staged.temp))?;
+    file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(io_err(temp));
-    drop(file);
-    let renamed = written.and_then(|()| fs::rename(temp, final_path).map_err(io_err(final_path)));
-    if let Err(e) = renamed {
-        let _ = fs::remove_file(temp);
-        return Err(e);
-    }
-    sync_dir(dir)
+        .map_err(io_err(&staged.temp))?;
+    Ok(staged)
 }
 
 /// Flushes a directory's entries (the rename) to disk. Only possible on Unix; elsewhere a

@@ -208,11 +208,15 @@ impl Updater {
     /// The first refusal or I/O failure; roles verified before it stay stored.
     pub fn refresh(&mut self) -> Result<(), Error> {
         let _lock = self.cache.lock()?;
-        self.load_root()?;
-        self.load_timestamp()?;
-        self.load_snapshot()?;
-        self.load_targets("targets", "root")?;
-        Ok(())
+        let result = self
+            .load_root()
+            .and_then(|()| self.load_timestamp())
+            .and_then(|()| self.load_snapshot())
+            .and_then(|()| self.load_targets("targets", "root"));
+        // The renames of this refresh made durable with one flush of the directory, also when
+        // a later step failed (the roles verified before it stay stored).
+        let synced = self.cache.sync().map_err(Error::from);
+        result.and(synced)
     }
 
     fn metadata_url(&self, role: &str, version: Option<u64>) -> String {
@@ -267,8 +271,9 @@ impl Updater {
                 Err(FetchError::NotFound { .. }) => break,
                 Err(error) => return Err(error.into()),
             };
-            self.trusted.update_root(&bytes)?;
-            self.cache.store("root", &bytes)?;
+            verify_and_stage(&self.cache, "root", &bytes, || {
+                self.trusted.update_root(&bytes).map(|_| ())
+            })?;
             tracing::debug!(version, "5.3: root rotated");
         }
         Ok(())
@@ -288,16 +293,18 @@ impl Updater {
         }
         let url = self.metadata_url("timestamp", None);
         let bytes = self.fetcher.fetch(&url, self.config.timestamp_max_length)?;
-        match self.trusted.update_timestamp(&bytes) {
-            Ok(_) => {}
+        let verified = verify_and_stage(&self.cache, "timestamp", &bytes, || {
+            self.trusted.update_timestamp(&bytes).map(|_| ())
+        });
+        match verified {
+            Ok(()) => {}
             // The same version again: keep the trusted one, store nothing.
-            Err(TrustError::EqualVersion { version, .. }) => {
+            Err(Error::Trust(TrustError::EqualVersion { version, .. })) => {
                 tracing::debug!(version, "5.4: timestamp unchanged");
                 return Ok(());
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(error),
         }
-        self.cache.store("timestamp", &bytes)?;
         tracing::debug!(url, "5.4: timestamp verified");
         Ok(())
     }
@@ -329,8 +336,9 @@ impl Updater {
         let version = self.consistent_snapshot().then_some(snapshot_meta.version);
         let url = self.metadata_url("snapshot", version);
         let bytes = self.fetcher.fetch(&url, max_length)?;
-        self.trusted.update_snapshot(&bytes, false)?;
-        self.cache.store("snapshot", &bytes)?;
+        verify_and_stage(&self.cache, "snapshot", &bytes, || {
+            self.trusted.update_snapshot(&bytes, false).map(|_| ())
+        })?;
         tracing::debug!(url, "5.5: snapshot verified");
         Ok(())
     }
@@ -366,9 +374,11 @@ impl Updater {
             let version = self.consistent_snapshot().then_some(meta.version);
             let url = self.metadata_url(role, version);
             let bytes = self.fetcher.fetch(&url, max_length)?;
-            self.trusted
-                .update_delegated_targets(&bytes, role, delegator)?;
-            self.cache.store(role, &bytes)?;
+            verify_and_stage(&self.cache, role, &bytes, || {
+                self.trusted
+                    .update_delegated_targets(&bytes, role, delegator)
+                    .map(|_| ())
+            })?;
             tracing::debug!(role, delegator, url, "5.6: targets role verified");
         } else {
             tracing::debug!(role, delegator, "5.6: cached targets role still current");
@@ -391,6 +401,23 @@ impl Updater {
         // The metadata directory is locked only once a role has to be read from it or
         // fetched: a lookup among roles already trusted touches no file.
         let mut lock = None;
+        let found = self.search_target(target_path, &mut lock);
+        if lock.is_some() {
+            // Roles stored on the way made durable with one flush of the directory, before
+            // the lock is released.
+            let synced = self.cache.sync().map_err(Error::from);
+            return found.and_then(|info| synced.map(|()| info));
+        }
+        found
+    }
+
+    /// The search of [`Updater::get_target_info`]; takes the lock into `lock` before the
+    /// first role that has to be read or fetched.
+    fn search_target(
+        &mut self,
+        target_path: &str,
+        lock: &mut Option<cache::CacheLock>,
+    ) -> Result<TargetFile, Error> {
         let mut to_visit: Vec<(String, String)> = vec![("targets".to_owned(), "root".to_owned())];
         let mut visited: Vec<(String, String)> = Vec::new();
         while let Some((role, delegator)) = to_visit.pop() {
@@ -401,7 +428,7 @@ impl Updater {
                 continue;
             }
             if lock.is_none() && self.trusted.delegated(&role).is_none() {
-                lock = Some(self.cache.lock()?);
+                *lock = Some(self.cache.lock()?);
             }
             self.load_targets(&role, &delegator)?;
             let targets: &Metadata<Targets> =
@@ -555,6 +582,38 @@ impl Updater {
 
 /// The key ids of the timestamp and snapshot roles, sorted (5.3.11 compares them across a root
 /// update; a reordering or a threshold change alone is not a key rotation).
+/// Verifies the freshly fetched `bytes` of `role` with `verify` while a second thread stages
+/// them in the cache (writes them to a temporary file and flushes it to disk: the flush waits
+/// on the disk, the verification on the CPU), then commits them if and only if `verify`
+/// accepted them; rejected bytes never replace the role's file, their temporary file is
+/// removed. A verification error is reported before a cache error.
+fn verify_and_stage(
+    cache: &MetadataCache,
+    role: &str,
+    bytes: &[u8],
+    verify: impl FnOnce() -> Result<(), TrustError>,
+) -> Result<(), Error> {
+    let (verified, staged) = std::thread::scope(|scope| {
+        let writer = std::thread::Builder::new().spawn_scoped(scope, || cache.stage(role, bytes));
+        let verified = verify();
+        let staged = match writer {
+            Ok(handle) => Some(
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            ),
+            // No thread to be had: stage after the verification, and only what it accepted.
+            Err(_) => verified.is_ok().then(|| cache.stage(role, bytes)),
+        };
+        (verified, staged)
+    });
+    verified?;
+    if let Some(staged) = staged {
+        staged?.commit()?;
+    }
+    Ok(())
+}
+
 fn online_role_keys(root: &tuf_metadata::Root) -> [Vec<tuf_crypto::KeyId>; 2] {
     ["timestamp", "snapshot"].map(|name| {
         let mut keyids = root
