@@ -21,6 +21,7 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tuf_metadata::hashes::StreamVerifier;
@@ -102,6 +103,7 @@ impl UpdaterBuilder {
             fetcher,
             config: self.config,
             trusted,
+            pending: Vec::new(),
         })
     }
 }
@@ -133,6 +135,17 @@ pub struct Updater {
     fetcher: Box<dyn Fetcher>,
     config: UpdaterConfig,
     trusted: TrustedMetadata,
+    /// Roles verified since the last [`Updater::finish_stores`], each being staged in the
+    /// cache by a thread of its own; committed in this order.
+    pending: Vec<PendingStore>,
+}
+
+/// A verified role on its way to the cache.
+enum PendingStore {
+    /// Being written and flushed by its own thread.
+    Staging(std::thread::JoinHandle<Result<cache::StagedRole, CacheError>>),
+    /// Written (no thread could be started, so it was staged in place).
+    Staged(Result<cache::StagedRole, CacheError>),
 }
 
 fn now() -> i64 {
@@ -213,10 +226,74 @@ impl Updater {
             .and_then(|()| self.load_timestamp())
             .and_then(|()| self.load_snapshot())
             .and_then(|()| self.load_targets("targets", "root"));
-        // The renames of this refresh made durable with one flush of the directory, also when
-        // a later step failed (the roles verified before it stay stored).
-        let synced = self.cache.sync().map_err(Error::from);
-        result.and(synced)
+        // Also when a later step failed: the roles verified before it stay stored.
+        let stored = self.finish_stores();
+        result.and(stored)
+    }
+
+    /// Verifies the freshly fetched `bytes` of `role` with `verify` while a thread of its own
+    /// stages them in the cache (writes them to a temporary file and flushes it to disk: the
+    /// flush waits on the disk, the verification on the CPU). Accepted bytes join the roles
+    /// [`Updater::finish_stores`] commits; rejected bytes never replace the role's file (the
+    /// staging is waited for and its temporary file removed).
+    fn verify_and_stage(
+        &mut self,
+        role: &str,
+        bytes: Vec<u8>,
+        verify: impl FnOnce(&mut TrustedMetadata, &[u8]) -> Result<(), TrustError>,
+    ) -> Result<(), Error> {
+        let bytes = Arc::new(bytes);
+        let (cache, name, shared) = (self.cache.clone(), role.to_owned(), Arc::clone(&bytes));
+        let writer = std::thread::Builder::new().spawn(move || cache.stage(&name, &shared));
+        let verified = verify(&mut self.trusted, &bytes);
+        match (writer, verified) {
+            (Ok(handle), Ok(())) => self.pending.push(PendingStore::Staging(handle)),
+            (Err(_), Ok(())) => {
+                // No thread to be had: staged here, after the verification.
+                self.pending
+                    .push(PendingStore::Staged(self.cache.stage(role, &bytes)));
+            }
+            (writer, Err(error)) => {
+                if let Ok(handle) = writer {
+                    // Waited for, so that its temporary file is gone under the lock.
+                    drop(handle.join());
+                }
+                return Err(error.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits the roles verified since the last call, in the order they were verified (each
+    /// renamed over its file once its staging thread has written and flushed it), then flushes
+    /// the directory once. The staging of several roles overlaps, and overlaps the
+    /// verification of the roles after them; a crash at any point leaves each role's file old
+    /// or new, never partial (see [`MetadataCache::stage`]). Called before the lock is
+    /// released.
+    ///
+    /// # Errors
+    /// The first staging or rename failure (the roles after it are not committed).
+    fn finish_stores(&mut self) -> Result<(), Error> {
+        let mut result = Ok(());
+        let mut committed = false;
+        for pending in std::mem::take(&mut self.pending) {
+            let staged = match pending {
+                PendingStore::Staging(handle) => handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                PendingStore::Staged(staged) => staged,
+            };
+            // After a failure the rest is only waited for (and removed when dropped).
+            if result.is_ok() {
+                result = staged.and_then(cache::StagedRole::commit);
+                committed |= result.is_ok();
+            }
+        }
+        if committed {
+            let synced = self.cache.sync();
+            result = result.and(synced);
+        }
+        result.map_err(Error::from)
     }
 
     fn metadata_url(&self, role: &str, version: Option<u64>) -> String {
@@ -271,8 +348,8 @@ impl Updater {
                 Err(FetchError::NotFound { .. }) => break,
                 Err(error) => return Err(error.into()),
             };
-            verify_and_stage(&self.cache, "root", &bytes, || {
-                self.trusted.update_root(&bytes).map(|_| ())
+            self.verify_and_stage("root", bytes, |trusted, bytes| {
+                trusted.update_root(bytes).map(|_| ())
             })?;
             tracing::debug!(version, "5.3: root rotated");
         }
@@ -293,8 +370,8 @@ impl Updater {
         }
         let url = self.metadata_url("timestamp", None);
         let bytes = self.fetcher.fetch(&url, self.config.timestamp_max_length)?;
-        let verified = verify_and_stage(&self.cache, "timestamp", &bytes, || {
-            self.trusted.update_timestamp(&bytes).map(|_| ())
+        let verified = self.verify_and_stage("timestamp", bytes, |trusted, bytes| {
+            trusted.update_timestamp(bytes).map(|_| ())
         });
         match verified {
             Ok(()) => {}
@@ -336,8 +413,8 @@ impl Updater {
         let version = self.consistent_snapshot().then_some(snapshot_meta.version);
         let url = self.metadata_url("snapshot", version);
         let bytes = self.fetcher.fetch(&url, max_length)?;
-        verify_and_stage(&self.cache, "snapshot", &bytes, || {
-            self.trusted.update_snapshot(&bytes, false).map(|_| ())
+        self.verify_and_stage("snapshot", bytes, |trusted, bytes| {
+            trusted.update_snapshot(bytes, false).map(|_| ())
         })?;
         tracing::debug!(url, "5.5: snapshot verified");
         Ok(())
@@ -374,9 +451,9 @@ impl Updater {
             let version = self.consistent_snapshot().then_some(meta.version);
             let url = self.metadata_url(role, version);
             let bytes = self.fetcher.fetch(&url, max_length)?;
-            verify_and_stage(&self.cache, role, &bytes, || {
-                self.trusted
-                    .update_delegated_targets(&bytes, role, delegator)
+            self.verify_and_stage(role, bytes, |trusted, bytes| {
+                trusted
+                    .update_delegated_targets(bytes, role, delegator)
                     .map(|_| ())
             })?;
             tracing::debug!(role, delegator, url, "5.6: targets role verified");
@@ -403,10 +480,9 @@ impl Updater {
         let mut lock = None;
         let found = self.search_target(target_path, &mut lock);
         if lock.is_some() {
-            // Roles stored on the way made durable with one flush of the directory, before
-            // the lock is released.
-            let synced = self.cache.sync().map_err(Error::from);
-            return found.and_then(|info| synced.map(|()| info));
+            // Roles verified on the way stored before the lock is released.
+            let stored = self.finish_stores();
+            return found.and_then(|info| stored.map(|()| info));
         }
         found
     }
@@ -582,38 +658,6 @@ impl Updater {
 
 /// The key ids of the timestamp and snapshot roles, sorted (5.3.11 compares them across a root
 /// update; a reordering or a threshold change alone is not a key rotation).
-/// Verifies the freshly fetched `bytes` of `role` with `verify` while a second thread stages
-/// them in the cache (writes them to a temporary file and flushes it to disk: the flush waits
-/// on the disk, the verification on the CPU), then commits them if and only if `verify`
-/// accepted them; rejected bytes never replace the role's file, their temporary file is
-/// removed. A verification error is reported before a cache error.
-fn verify_and_stage(
-    cache: &MetadataCache,
-    role: &str,
-    bytes: &[u8],
-    verify: impl FnOnce() -> Result<(), TrustError>,
-) -> Result<(), Error> {
-    let (verified, staged) = std::thread::scope(|scope| {
-        let writer = std::thread::Builder::new().spawn_scoped(scope, || cache.stage(role, bytes));
-        let verified = verify();
-        let staged = match writer {
-            Ok(handle) => Some(
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            ),
-            // No thread to be had: stage after the verification, and only what it accepted.
-            Err(_) => verified.is_ok().then(|| cache.stage(role, bytes)),
-        };
-        (verified, staged)
-    });
-    verified?;
-    if let Some(staged) = staged {
-        staged?.commit()?;
-    }
-    Ok(())
-}
-
 fn online_role_keys(root: &tuf_metadata::Root) -> [Vec<tuf_crypto::KeyId>; 2] {
     ["timestamp", "snapshot"].map(|name| {
         let mut keyids = root
