@@ -68,6 +68,49 @@ impl<T> Seed<T> {
     }
 }
 
+/// A member name of an entry: one of the names the entry types read, recognised without an
+/// allocation, or any other name (an unrecognised field, kept).
+struct Field(Name);
+
+enum Name {
+    Known(&'static str),
+    Unknown(String),
+}
+
+use Name::{Known, Unknown};
+
+/// The member names [`Field`] recognises without allocating.
+const KNOWN_FIELDS: [&str; 4] = ["custom", "hashes", "length", "version"];
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Field;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Field, E> {
+                Ok(Field(
+                    match KNOWN_FIELDS.iter().find(|known| **known == name) {
+                        Some(known) => Known(known),
+                        None => Unknown(name.to_owned()),
+                    },
+                ))
+            }
+            fn visit_string<E: serde::de::Error>(self, name: String) -> Result<Field, E> {
+                Ok(Field(
+                    match KNOWN_FIELDS.iter().find(|known| **known == name) {
+                        Some(known) => Known(known),
+                        None => Unknown(name),
+                    },
+                ))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
 fn non_negative<E: serde::de::Error>(value: i64, minimum: i64) -> Result<u64, E> {
     u64::try_from(value)
         .ok()
@@ -91,12 +134,15 @@ impl FastEntry for TargetFile {
     fn visit<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let (mut length, mut hashes_found, mut custom) = (None, None, None);
         let mut unrecognized_fields = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "length" => length = Some(non_negative(map.next_value()?, 0)?),
-                "hashes" => hashes_found = Some(hashes(&mut map)?),
-                "custom" => custom = Some(map.next_value::<Map<String, Value>>()?),
-                _ => {
+        while let Some(Field(key)) = map.next_key()? {
+            match key {
+                Known("length") => length = Some(non_negative(map.next_value()?, 0)?),
+                Known("hashes") => hashes_found = Some(hashes(&mut map)?),
+                Known("custom") => custom = Some(map.next_value::<Map<String, Value>>()?),
+                Known(other) => {
+                    unrecognized_fields.insert(other.to_owned(), map.next_value()?);
+                }
+                Unknown(key) => {
                     unrecognized_fields.insert(key, map.next_value()?);
                 }
             }
@@ -118,12 +164,15 @@ impl FastEntry for MetaFile {
     fn visit<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let (mut version, mut length, mut hashes_found) = (None, None, None);
         let mut unrecognized_fields = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "version" => version = Some(non_negative(map.next_value()?, 1)?),
-                "length" => length = Some(non_negative(map.next_value()?, 0)?),
-                "hashes" => hashes_found = Some(hashes(&mut map)?),
-                _ => {
+        while let Some(Field(key)) = map.next_key()? {
+            match key {
+                Known("version") => version = Some(non_negative(map.next_value()?, 1)?),
+                Known("length") => length = Some(non_negative(map.next_value()?, 0)?),
+                Known("hashes") => hashes_found = Some(hashes(&mut map)?),
+                Known(other) => {
+                    unrecognized_fields.insert(other.to_owned(), map.next_value()?);
+                }
+                Unknown(key) => {
                     unrecognized_fields.insert(key, map.next_value()?);
                 }
             }
