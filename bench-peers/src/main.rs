@@ -41,9 +41,13 @@ fn dispatch(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("measure") => measure::run(&args[1..]),
         Some("generate") => {
+            // A flag (`--help`) is not a directory to write the workloads into.
             let [dir] = &args[1..] else {
                 bail!("generate DIR");
             };
+            if dir.starts_with('-') {
+                bail!("generate DIR");
+            }
             generate::generate(&PathBuf::from(dir))
         }
         Some("create-ours") => {
@@ -54,6 +58,9 @@ fn dispatch(args: &[String]) -> anyhow::Result<()> {
                 }
                 _ => bail!("create-ours HASHES OUT [--bins N]"),
             };
+            if hashes.starts_with('-') || out.starts_with('-') {
+                bail!("create-ours HASHES OUT [--bins N]");
+            }
             generate::create(&PathBuf::from(hashes), &PathBuf::from(out), bins)
         }
         Some("run") => harness::run(&run_config(&args[1..])?),
