@@ -10,7 +10,7 @@
 
 use p256::elliptic_curve::Generate as _;
 use pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, ObjectIdentifier, PrivateKeyInfoRef};
-use signature::{Signer as _, Verifier as _};
+use signature::Signer as _;
 
 use crate::{Error, Scheme, pem};
 
@@ -114,13 +114,9 @@ impl EcdsaPublicKey {
 
     /// Verifies a DER signature, hashing `message` with the curve's hash.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
-        let result = match self {
-            EcdsaPublicKey::P256(key) => p256::ecdsa::DerSignature::from_bytes(signature)
-                .and_then(|signature| key.verify(message, &signature)),
-            EcdsaPublicKey::P384(key) => p384::ecdsa::DerSignature::from_bytes(signature)
-                .and_then(|signature| key.verify(message, &signature)),
-        };
-        result.map_err(|_| Error::BadSignature)
+        let mut hasher = crate::stream::Hasher::new(self.hash());
+        hasher.update(message);
+        self.verify_prehash(&hasher.finish(), signature)
     }
 
     /// Verifies a DER signature over `digest`, the message hashed with the curve's hash

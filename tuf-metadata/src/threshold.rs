@@ -62,36 +62,10 @@ impl<'a> RoleKeys<'a> {
     /// id absent from the key table, a key of an unsupported scheme, and an invalid signature
     /// all leave the key unsigned. Signatures by unauthorised keys are ignored.
     pub fn verify(&self, payload: &[u8], signatures: &[Signature]) -> VerificationResult {
-        let by_keyid: BTreeMap<&KeyId, &Signature> =
-            signatures.iter().map(|s| (&s.keyid, s)).collect();
-        let mut signed = BTreeSet::new();
-        let mut unsigned = BTreeSet::new();
-        let mut key_contents = BTreeSet::new();
-        for keyid in self.keyids {
-            if signed.contains(keyid) || unsigned.contains(keyid) {
-                continue;
-            }
-            let verified = match (self.keys.get(keyid), by_keyid.get(keyid)) {
-                (Some(key), Some(signature)) => {
-                    key.verify_hex(payload, &signature.sig).is_ok() && {
-                        key_contents.insert(key.key_id());
-                        true
-                    }
-                }
-                _ => false,
-            };
-            if verified {
-                signed.insert(keyid.clone());
-            } else {
-                unsigned.insert(keyid.clone());
-            }
-        }
-        VerificationResult {
-            threshold: self.threshold,
-            signed,
-            unsigned,
-            distinct_signers: key_contents.len() as u64,
-        }
+        // The payload in one piece: the stream checks are the one-shot checks.
+        let mut checks = self.stream(signatures);
+        checks.update(payload);
+        checks.finish()
     }
 
     /// Starts the check of [`RoleKeys::verify`] over a payload fed in pieces
