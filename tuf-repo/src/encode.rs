@@ -24,13 +24,31 @@ pub(crate) const PIECEWISE_TARGETS: usize = 4096;
 /// Canonical forms of at least this many bytes are signed and laid out side by side.
 const PARALLEL_BYTES: usize = 1 << 20;
 
+/// Room left before the `signed` part of a file for the part that precedes it (the
+/// signatures), so that the large `signed` part is not copied once the signatures are known.
+const HEADROOM: usize = 4096;
+
 /// A role ready to be written.
 #[derive(Debug)]
 pub(crate) struct Encoded {
-    /// The file.
-    pub(crate) bytes: Vec<u8>,
+    /// The file, from `start` on.
+    bytes: Vec<u8>,
+    start: usize,
     /// Signatures made.
     pub(crate) signatures: usize,
+}
+
+impl Encoded {
+    /// The file.
+    pub(crate) fn file(&self) -> &[u8] {
+        self.bytes.get(self.start..).unwrap_or_default()
+    }
+
+    /// The file, owned.
+    pub(crate) fn into_file(mut self) -> Vec<u8> {
+        self.bytes.drain(..self.start.min(self.bytes.len()));
+        self.bytes
+    }
 }
 
 /// Writes the `signed` part of a file (pretty form, nested one level deep).
@@ -146,7 +164,8 @@ pub(crate) fn sign_and_lay_out(
 ) -> Result<Encoded, Error> {
     let capacity = canonical.len().saturating_mul(3) / 2;
     let pretty = || {
-        let mut out = Vec::with_capacity(capacity);
+        let mut out = Vec::with_capacity(capacity.saturating_add(HEADROOM));
+        out.resize(HEADROOM, b' ');
         body(&mut out).map(|()| out)
     };
     let (signatures, body) = if canonical.len() >= PARALLEL_BYTES {
@@ -160,22 +179,44 @@ pub(crate) fn sign_and_lay_out(
         let body = pretty();
         (sign(role, canonical, signers)?, body)
     };
-    let body = body.map_err(|e| canonical_error(role, e))?;
+    let mut body = body.map_err(|e| canonical_error(role, e))?;
+    let head = head(&signatures);
+    let start = HEADROOM.checked_sub(head.len());
+    let (bytes, start) = match (start, body.get_mut(..HEADROOM)) {
+        (Some(start), Some(room)) => {
+            // The head ends where the `signed` part begins.
+            if let Some(place) = room.get_mut(start..) {
+                place.copy_from_slice(&head);
+            }
+            body.extend_from_slice(b"\n}");
+            (body, start)
+        }
+        // More signatures than fit: put the parts together.
+        _ => {
+            let rest = body.get(HEADROOM..).unwrap_or_default();
+            let mut out = Vec::with_capacity(head.len().saturating_add(rest.len()) + 2);
+            out.extend_from_slice(&head);
+            out.extend_from_slice(rest);
+            out.extend_from_slice(b"\n}");
+            (out, 0)
+        }
+    };
     Ok(Encoded {
-        bytes: envelope(&signatures, &body),
+        bytes,
+        start,
         signatures: signatures.len(),
     })
 }
 
-/// The file of a role: `{"signatures": [...], "signed": ...}` pretty-printed, with `body` the
-/// pretty form of `signed` at nesting depth 1.
-fn envelope(signatures: &[Signature], body: &[u8]) -> Vec<u8> {
+/// The start of the file of a role, `{"signatures": [...], "signed": ` pretty-printed; the
+/// pretty form of `signed` at nesting depth 1 and `\n}` follow.
+fn head(signatures: &[Signature]) -> Vec<u8> {
     let mut head = serde_json::Map::new();
     head.insert(
         "signatures".to_owned(),
         Value::Array(signatures.iter().map(Signature::to_value).collect()),
     );
-    let mut out = Vec::with_capacity(body.len().saturating_add(1024));
+    let mut out = Vec::with_capacity(1024);
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
     // Writing a `Value` of strings to memory cannot fail.
@@ -187,8 +228,6 @@ fn envelope(signatures: &[Signature], body: &[u8]) -> Vec<u8> {
         out.truncate(out.len().saturating_sub(2));
     }
     out.extend_from_slice(b",\n \"signed\": ");
-    out.extend_from_slice(body);
-    out.extend_from_slice(b"\n}");
     out
 }
 
@@ -224,11 +263,11 @@ mod tests {
             metadata.sign(signer.as_ref()).unwrap();
         }
         assert_eq!(
-            String::from_utf8_lossy(&encoded.bytes),
+            String::from_utf8_lossy(encoded.file()),
             String::from_utf8_lossy(&metadata.to_bytes())
         );
         assert_eq!(encoded.signatures, metadata.signatures().len());
-        let parsed = Metadata::<T>::from_bytes(&encoded.bytes).unwrap();
+        let parsed = Metadata::<T>::from_bytes(encoded.file()).unwrap();
         assert_eq!(
             parsed.signed_bytes().unwrap().as_ref(),
             canonical.as_slice()
@@ -275,6 +314,9 @@ mod tests {
         same_as_metadata(&Targets::new(expires()), &[]);
         same_as_metadata(&varied_targets(50), std::slice::from_ref(&one));
         same_as_metadata(&varied_targets(7), &[one.clone(), two.clone(), one.clone()]);
+        // More signatures than fit in the room left before `signed`.
+        let many: Vec<_> = (0..40).map(|_| key()).collect();
+        same_as_metadata(&varied_targets(3), &many);
 
         let mut root = Root::new(expires());
         root.consistent_snapshot = Some(true);

@@ -101,6 +101,28 @@ impl Commit {
         consistent_snapshot: bool,
         new_version: bool,
     ) -> Result<(), Error> {
+        let step = Self::write_file(
+            storage,
+            role,
+            version,
+            bytes,
+            consistent_snapshot,
+            new_version,
+        )?;
+        self.steps.push(step);
+        Ok(())
+    }
+
+    /// The writing of [`Commit::write_role`], returning the step to record (so that several
+    /// threads can write the files of one commit, and one records the steps).
+    fn write_file(
+        storage: &dyn Storage,
+        role: &str,
+        version: u64,
+        bytes: &[u8],
+        consistent_snapshot: bool,
+        new_version: bool,
+    ) -> Result<Pending, Error> {
         let current = layout::current_metadata(role);
         let client = layout::client_metadata(role, version, consistent_snapshot);
         if client == current {
@@ -108,10 +130,10 @@ impl Commit {
             storage
                 .write_new(&pending, bytes)
                 .map_err(Error::io(&pending))?;
-            self.steps.push(Pending::Rename {
+            Ok(Pending::Rename {
                 from: pending,
                 to: current,
-            });
+            })
         } else {
             let written = if new_version && role != "root" {
                 storage.write_new(&client, bytes)
@@ -119,12 +141,11 @@ impl Commit {
                 storage.write(&client, bytes)
             };
             written.map_err(Error::io(&client))?;
-            self.steps.push(Pending::Link {
+            Ok(Pending::Link {
                 from: client,
                 to: current,
-            });
+            })
         }
-        Ok(())
     }
 
     /// Writes new `bytes` for the published version `version` of `role` (a signature added):
@@ -404,8 +425,8 @@ impl<S: Storage> Repository<S> {
     }
 
     /// The signing and writing of [`Repository::publish`], which changes nothing in memory:
-    /// root if changed, the planned targets roles (signed on several threads, written by this
-    /// one as they come), snapshot and timestamp; then the commit.
+    /// root if changed, the planned targets roles (encoded, signed and written on several
+    /// threads), snapshot and timestamp; then the commit.
     fn sign_and_write(
         &self,
         plans: &[Plan],
@@ -431,7 +452,7 @@ impl<S: Storage> Repository<S> {
             let signers = self.signers(&candidates)?;
             let threshold = content.roles.get("root").map_or(1, |r| r.threshold);
             let encoded = encode_role("root", &content, &signers)?;
-            commit.write_role(storage, "root", version, &encoded.bytes, consistent, true)?;
+            commit.write_role(storage, "root", version, encoded.file(), consistent, true)?;
             roles.push(PublishedRole {
                 role: "root".to_owned(),
                 version,
@@ -443,7 +464,8 @@ impl<S: Storage> Repository<S> {
             new_root = Some(content);
         }
 
-        // The targets roles: encoded and signed on worker threads, written here.
+        // The targets roles: encoded, signed and written on worker threads (each file is its
+        // own; the steps that make them current are recorded here, in arrival order).
         let mut jobs = Vec::with_capacity(plans.len());
         for plan in plans {
             let content = self
@@ -475,24 +497,25 @@ impl<S: Storage> Repository<S> {
                     &encode::body_of(job.content),
                 )?;
                 drop(canonical);
-                let meta = meta_file(job.plan.version, &encoded.bytes, hashes, role)?;
-                Ok((encoded, meta))
+                let meta = meta_file(job.plan.version, encoded.file(), hashes, role)?;
+                let step = Commit::write_file(
+                    storage,
+                    role,
+                    job.plan.version,
+                    encoded.file(),
+                    consistent,
+                    true,
+                )?;
+                Ok((step, meta, encoded.signatures))
             },
-            |index, (encoded, meta)| {
+            |index, (step, meta, signatures)| {
                 let plan = jobs
                     .get(index)
                     .map(|job| job.plan)
                     .ok_or(Error::WorkerPanicked)?;
-                commit.write_role(
-                    storage,
-                    &plan.role,
-                    plan.version,
-                    &encoded.bytes,
-                    consistent,
-                    true,
-                )?;
+                commit.steps.push(step);
                 progress.advance(1);
-                Ok((format!("{}.json", plan.role), meta, encoded.signatures))
+                Ok((format!("{}.json", plan.role), meta, signatures))
             },
         );
         progress.finish();
@@ -670,7 +693,7 @@ impl<S: Storage> Repository<S> {
                 signatures: encoded.signatures,
                 threshold,
             },
-            bytes: encoded.bytes,
+            bytes: encoded.into_file(),
             content,
         }))
     }
@@ -719,7 +742,7 @@ impl<S: Storage> Repository<S> {
                 signatures: encoded.signatures,
                 threshold,
             },
-            bytes: encoded.bytes,
+            bytes: encoded.into_file(),
             content,
         }))
     }
