@@ -163,9 +163,15 @@ pub(crate) fn sign_and_lay_out(
     body: &Body<'_>,
 ) -> Result<Encoded, Error> {
     let capacity = canonical.len().saturating_mul(3) / 2;
+    // Small files are simply put together (room would cost more than the copy).
+    let room = if canonical.len() >= PARALLEL_BYTES {
+        HEADROOM
+    } else {
+        0
+    };
     let pretty = || {
-        let mut out = Vec::with_capacity(capacity.saturating_add(HEADROOM));
-        out.resize(HEADROOM, b' ');
+        let mut out = Vec::with_capacity(capacity.saturating_add(room));
+        out.resize(room, b' ');
         body(&mut out).map(|()| out)
     };
     let (signatures, body) = if canonical.len() >= PARALLEL_BYTES {
@@ -181,8 +187,8 @@ pub(crate) fn sign_and_lay_out(
     };
     let mut body = body.map_err(|e| canonical_error(role, e))?;
     let head = head(&signatures);
-    let start = HEADROOM.checked_sub(head.len());
-    let (bytes, start) = match (start, body.get_mut(..HEADROOM)) {
+    let start = room.checked_sub(head.len());
+    let (bytes, start) = match (start, body.get_mut(..room)) {
         (Some(start), Some(room)) => {
             // The head ends where the `signed` part begins.
             if let Some(place) = room.get_mut(start..) {
@@ -191,9 +197,9 @@ pub(crate) fn sign_and_lay_out(
             body.extend_from_slice(b"\n}");
             (body, start)
         }
-        // More signatures than fit: put the parts together.
+        // A small file, or more signatures than fit: put the parts together.
         _ => {
-            let rest = body.get(HEADROOM..).unwrap_or_default();
+            let rest = body.get(room..).unwrap_or_default();
             let mut out = Vec::with_capacity(head.len().saturating_add(rest.len()) + 2);
             out.extend_from_slice(&head);
             out.extend_from_slice(rest);
@@ -314,8 +320,13 @@ mod tests {
         same_as_metadata(&Targets::new(expires()), &[]);
         same_as_metadata(&varied_targets(50), std::slice::from_ref(&one));
         same_as_metadata(&varied_targets(7), &[one.clone(), two.clone(), one.clone()]);
-        // More signatures than fit in the room left before `signed`.
+        // A large role (its file laid out on a second thread, the signatures put in the room
+        // left before `signed`), and more signatures than fit there.
+        let large = varied_targets(5000);
+        assert!(canonical_of("t", &large).unwrap().len() >= PARALLEL_BYTES);
+        same_as_metadata(&large, &[one.clone(), two.clone()]);
         let many: Vec<_> = (0..40).map(|_| key()).collect();
+        same_as_metadata(&large, &many);
         same_as_metadata(&varied_targets(3), &many);
 
         let mut root = Root::new(expires());
