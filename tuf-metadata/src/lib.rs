@@ -39,6 +39,7 @@
 
 mod common;
 pub mod delegations;
+pub mod encode;
 mod error;
 pub mod expires;
 mod fast;
@@ -59,6 +60,7 @@ pub mod threshold;
 pub mod timestamp;
 
 pub use delegations::{DelegatedRole, Delegations, SuccinctRoles};
+pub use encode::{Encode, Form};
 pub use error::Error;
 pub use expires::Expires;
 pub use hashes::Hashes;

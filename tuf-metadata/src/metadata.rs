@@ -241,6 +241,12 @@ impl<T: Signed> Metadata<T> {
     /// [`Error::Signing`] if the signer fails, [`Error::CanonicalJson`] as
     /// [`Metadata::signed_bytes`].
     pub fn sign(&mut self, signer: &dyn Signer) -> Result<Signature, Error> {
+        // The canonical form of a locally built or edited `signed` is computed once and kept
+        // (until `signed_mut` drops it, as it drops a received form), so that signing with
+        // several keys encodes `signed` once (spec 4.2: every signature is over these bytes).
+        if self.received_canonical.is_none() {
+            self.received_canonical = Some(canonical::to_vec(&self.signed.to_value())?);
+        }
         let payload = self.signed_bytes()?;
         let raw = signer.try_sign(&payload).map_err(Error::Signing)?;
         let signature = Signature::new(signer.key_id(), hex::encode(raw));

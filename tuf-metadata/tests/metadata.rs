@@ -588,3 +588,30 @@ fn expiry_boundary() {
     assert!(!e.is_expired_at(e.unix_seconds() - 1));
     assert!(e.is_expired_at(e.unix_seconds()));
 }
+
+/// Signing with several keys signs the same bytes (computed once and kept), and an edit
+/// through `signed_mut` makes the next signature cover the edited content.
+#[test]
+fn signing_again_after_an_edit_signs_the_new_bytes() {
+    let (a, b) = (key(), key());
+    let root = root_with(&[&a, &b], 2);
+    let mut targets = Metadata::new(Targets::new(expires()));
+    targets.sign(&a).unwrap();
+    targets.sign(&b).unwrap();
+    let first = targets.signed_bytes().unwrap().into_owned();
+    assert_eq!(
+        first,
+        tuf_metadata::canonical::to_vec(&targets.signed().to_value()).unwrap()
+    );
+    root.verify_delegate("targets", &targets).unwrap();
+
+    targets.signed_mut().version = 2;
+    let edited = targets.signed_bytes().unwrap().into_owned();
+    assert_ne!(edited, first);
+    assert!(root.verify_delegate("targets", &targets).is_err());
+    targets.sign(&a).unwrap();
+    targets.sign(&b).unwrap();
+    assert_eq!(targets.signed_bytes().unwrap().as_ref(), edited.as_slice());
+    let received = Metadata::<Targets>::from_bytes(&targets.to_bytes()).unwrap();
+    root.verify_delegate("targets", &received).unwrap();
+}

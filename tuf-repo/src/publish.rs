@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tuf_crypto::{KeyId, PrivateKey, PublicKey, Signer};
-use tuf_metadata::{Expires, MetaFile, Root, Signed, Snapshot, Targets, Timestamp};
+use tuf_metadata::{Encode, Expires, MetaFile, Root, Snapshot, Targets, Timestamp};
 
-use crate::encode::{self, Encoded, TargetsShell};
+use crate::encode::{self, Encoded};
 use crate::layout::{self, quote};
 use crate::parallel::{self, CPU_WORKERS};
 use crate::progress::{Progress, Unit};
@@ -238,13 +238,13 @@ fn meta_file(version: u64, bytes: &[u8], hashes: bool, role: &str) -> Result<Met
 const META_HASHES: &[&str] = &["sha256"];
 
 /// Signs `signed` with `signers` and lays out its file.
-fn encode_role<T: Signed>(
+fn encode_role<T: Encode + Sync>(
     role: &str,
     signed: &T,
     signers: &[Arc<PrivateKey>],
 ) -> Result<Encoded, Error> {
     let canonical = encode::canonical_of(role, signed)?;
-    encode::sign_and_lay_out(role, &canonical, signers)
+    encode::sign_and_lay_out(role, &canonical, signers, &encode::body_of(signed))
 }
 
 /// A changed targets role to sign and write.
@@ -256,12 +256,10 @@ struct Plan {
     threshold: u64,
 }
 
-/// A targets role being signed: its plan, its content (version and expiry already set) and,
-/// for a large role, its shell for encoding in pieces.
+/// A targets role being signed: its plan and its content (version and expiry already set).
 struct Job<'a> {
     plan: &'a Plan,
     content: &'a Targets,
-    shell: Option<TargetsShell>,
 }
 
 /// What the signing part of a publish produced, before the repository state is updated.
@@ -341,21 +339,16 @@ impl<S: Storage> Repository<S> {
         }
         // Version and expiry are set in place (no copy of a large role); put back on failure.
         let mut previous = Vec::with_capacity(plans.len());
-        let mut shells = Vec::with_capacity(plans.len());
         for plan in &plans {
             if let Some(tracked) = self.targets.get_mut(&plan.role) {
                 let content = &mut tracked.current;
                 previous.push((content.version, content.expires));
                 content.set_version(plan.version);
                 content.set_expires(plan.expires);
-                shells.push(
-                    (content.targets.len() >= encode::PIECEWISE_TARGETS)
-                        .then(|| TargetsShell::of(content)),
-                );
             }
         }
 
-        let outcome = self.sign_and_write(&plans, shells, consistent, progress);
+        let outcome = self.sign_and_write(&plans, consistent, progress);
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(e) => {
@@ -416,7 +409,6 @@ impl<S: Storage> Repository<S> {
     fn sign_and_write(
         &self,
         plans: &[Plan],
-        shells: Vec<Option<TargetsShell>>,
         consistent: bool,
         progress: &dyn Progress,
     ) -> Result<Outcome, Error> {
@@ -439,7 +431,7 @@ impl<S: Storage> Repository<S> {
             let signers = self.signers(&candidates)?;
             let threshold = content.roles.get("root").map_or(1, |r| r.threshold);
             let encoded = encode_role("root", &content, &signers)?;
-            commit.write_role(storage, "root", version, &encoded.bytes, consistent, true)?;
+            commit.write_role(storage, "root", version, encoded.file(), consistent, true)?;
             roles.push(PublishedRole {
                 role: "root".to_owned(),
                 version,
@@ -451,9 +443,12 @@ impl<S: Storage> Repository<S> {
             new_root = Some(content);
         }
 
-        // The targets roles: encoded and signed on worker threads, written here.
+        // The targets roles: encoded and signed on worker threads, written here. (Writing on
+        // the workers was tried: creating thousands of files in one directory from two
+        // threads made the kernel's inode allocation contend, and publishing 16,384 bins
+        // slower on ext4.)
         let mut jobs = Vec::with_capacity(plans.len());
-        for (plan, shell) in plans.iter().zip(shells) {
+        for plan in plans {
             let content = self
                 .targets
                 .get(&plan.role)
@@ -461,11 +456,7 @@ impl<S: Storage> Repository<S> {
                 .ok_or_else(|| Error::UnknownRole {
                     role: plan.role.clone(),
                 })?;
-            jobs.push(Job {
-                plan,
-                content,
-                shell,
-            });
+            jobs.push(Job { plan, content });
         }
         let hashes = self.snapshot_hashes;
         let pieces = parallel::workers(CPU_WORKERS);
@@ -475,15 +466,19 @@ impl<S: Storage> Repository<S> {
             CPU_WORKERS,
             |job| {
                 let role = job.plan.role.as_str();
-                let canonical = match &job.shell {
-                    Some(shell) => {
-                        encode::canonical_targets(role, &job.content.targets, shell, pieces)?
-                    }
-                    None => encode::canonical_of(role, job.content)?,
+                let canonical = if job.content.targets.len() >= encode::PIECEWISE_TARGETS {
+                    encode::canonical_targets(role, job.content, pieces)?
+                } else {
+                    encode::canonical_of(role, job.content)?
                 };
-                let encoded = encode::sign_and_lay_out(role, &canonical, &job.plan.signers)?;
+                let encoded = encode::sign_and_lay_out(
+                    role,
+                    &canonical,
+                    &job.plan.signers,
+                    &encode::body_of(job.content),
+                )?;
                 drop(canonical);
-                let meta = meta_file(job.plan.version, &encoded.bytes, hashes, role)?;
+                let meta = meta_file(job.plan.version, encoded.file(), hashes, role)?;
                 Ok((encoded, meta))
             },
             |index, (encoded, meta)| {
@@ -495,7 +490,7 @@ impl<S: Storage> Repository<S> {
                     storage,
                     &plan.role,
                     plan.version,
-                    &encoded.bytes,
+                    encoded.file(),
                     consistent,
                     true,
                 )?;
@@ -678,7 +673,7 @@ impl<S: Storage> Repository<S> {
                 signatures: encoded.signatures,
                 threshold,
             },
-            bytes: encoded.bytes,
+            bytes: encoded.into_file(),
             content,
         }))
     }
@@ -727,7 +722,7 @@ impl<S: Storage> Repository<S> {
                 signatures: encoded.signatures,
                 threshold,
             },
-            bytes: encoded.bytes,
+            bytes: encoded.into_file(),
             content,
         }))
     }
