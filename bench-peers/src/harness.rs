@@ -240,25 +240,72 @@ fn create_command(config: &Config, tool: Tool, bins: bool, out: &Path) -> Vec<Os
     }
 }
 
+/// Times `tool` creating a repository, each run into a directory of its own under
+/// `created/`, none removed until every create row is done ([`remove_created`]).
+///
+/// Why not one directory, emptied between runs: on ext4 without a journal (as on the machines
+/// these figures come from) the kernel will not reuse an inode freed in the last 60 to 300
+/// seconds, and checks every such inode it passes over while allocating a new one
+/// (`recently_deleted` in `fs/ext4/ialloc.c`); a run creating 16,384 files just after the
+/// previous run's 16,384 were removed spent 10 s of system time in that scan.
 fn bench_create(config: &Config, tool: Tool, bins: bool) -> Result<Stats, String> {
-    let out = config.work.join("created");
-    let fresh = || -> Result<(), String> {
+    let created = config.work.join("created");
+    let label = format!(
+        "{}-{}",
+        match tool {
+            Tool::Ours | Tool::OursFile => "ours",
+            Tool::Python => "python-tuf",
+            Tool::Tough => "tough",
+        },
+        if bins { "bins" } else { "flat" }
+    );
+    let fresh = |run: usize| -> Result<PathBuf, String> {
+        let out = created.join(format!("{label}-{run}"));
         if out.exists() {
-            std::fs::remove_dir_all(&out).map_err(|e| e.to_string())?;
+            return Err(format!(
+                "{} exists: remove {}",
+                out.display(),
+                created.display()
+            ));
         }
         if tool != Tool::Ours {
             std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
         }
-        Ok(())
+        // Write back what is unwritten before the clock starts, so that a run that syncs
+        // (ours) does not pay for the previous run's files.
+        flush_file_systems()?;
+        Ok(out)
     };
-    fresh()?;
+    let out = fresh(0)?;
     measure_once(&create_command(config, tool, bins, &out))?;
     let mut samples = Vec::with_capacity(config.runs);
-    for _ in 0..config.runs {
-        fresh()?;
+    for run in 1..=config.runs {
+        let out = fresh(run)?;
         samples.push(measure_once(&create_command(config, tool, bins, &out))?);
     }
     Ok(stats(&samples))
+}
+
+/// Removes what the create runs wrote (and what an interrupted earlier run left).
+fn remove_created(config: &Config) -> anyhow::Result<()> {
+    let created = config.work.join("created");
+    if created.exists() {
+        std::fs::remove_dir_all(&created)
+            .with_context(|| format!("removing {}", created.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes back every file system's unwritten data (`sync(1)`), outside any timed run.
+fn flush_file_systems() -> Result<(), String> {
+    let status = std::process::Command::new("sync")
+        .status()
+        .map_err(|e| format!("sync: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("sync: {status}"))
+    }
 }
 
 /// The version pinned on the line of `path` starting with `prefix`: the first run of digits
@@ -389,6 +436,7 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
             }
         }
     }
+    remove_created(config)?;
     for (label, bins) in [
         ("create: 100,000 targets, flat", false),
         ("create: 16,384 succinct bins, 100,000 targets", true),
@@ -402,6 +450,7 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
             record(label, tool, true, result);
         }
     }
+    remove_created(config)?;
     let table = table(&rows);
     println!("{table}");
     if let Some(path) = &config.write {
@@ -482,7 +531,10 @@ fn report(config: &Config, machine: &str, table: &str) -> String {
            root, targets (or the 16,384 bins), snapshot and timestamp. Ours: `Repository::init`\n  \
            (new keys), `add_bins`, `add_targets`, `publish`; it also syncs what it writes to disk\n  \
            (the peers do not). python-tuf: the Metadata API (as in its hash-bin example). tough:\n  \
-           `RepositoryEditor` from a signed root. tough has no succinct hash bins.\n\
+           `RepositoryEditor` from a signed root. tough has no succinct hash bins. Every create\n  \
+           run writes a new directory, after a `sync(1)`; they are removed after the last\n  \
+           create row (ext4 without a journal, as here, is slow to allocate files just after\n  \
+           many were removed: it skips inodes freed in the last minutes).\n\
          - Goals (issues 3, 4): cold 100k flat download ≤ 60 ms and ≤ 60 MiB; bins download\n  \
            ≤ 8 ms; create 100k ≤ 100 ms; create 16,384 bins ≤ 150 ms.\n",
         command = config.command,
