@@ -44,6 +44,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod process;
 pub mod reference;
 
 /// Everything that can go wrong reading the vectors or running the reference.

@@ -129,7 +129,7 @@ fn copy_state(repo: &Repo, k: u64, dir: &tempfile::TempDir) -> std::path::PathBu
 fn scheme_roundtrip(scheme: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repo::generate(&tmp.path().join("repo"), &["--scheme", scheme]);
-    let server = Server::serving(&repo.state(1));
+    let server = Server::serving(&repo.state(1)).expect("start the file server");
     let client = Client::new(&server);
 
     client.init_ok(&repo.trusted_root());
@@ -189,7 +189,7 @@ scheme_tests! {
 #[test]
 fn delegations_nested_download() {
     let repo = delegations();
-    let server = Server::serving(&repo.state(1));
+    let server = Server::serving(&repo.state(1)).expect("start the file server");
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
 
@@ -230,7 +230,7 @@ fn delegations_nested_download() {
 #[test]
 fn delegations_search_stops_at_first_match() {
     let repo = delegations();
-    let server = Server::serving(&repo.state(1));
+    let server = Server::serving(&repo.state(1)).expect("start the file server");
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
 
@@ -259,7 +259,7 @@ fn delegations_search_stops_at_first_match() {
 #[test]
 fn delegations_unlisted_target_fails() {
     let repo = delegations();
-    let server = Server::serving(&repo.state(1));
+    let server = Server::serving(&repo.state(1)).expect("start the file server");
     for name in [
         "projects/deep/missing.txt",
         "projects/missing.txt",
@@ -297,7 +297,7 @@ fn succinct_downloads_fetch_only_their_bins() {
         .expect("targets in two bins");
     let second = repo.target(1, second_path);
 
-    let server = Server::serving(&repo.state(1));
+    let server = Server::serving(&repo.state(1)).expect("start the file server");
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     let output = client.download(&[&paths[0], second_path]);
@@ -339,7 +339,7 @@ fn succinct_downloads_fetch_only_their_bins() {
 #[test]
 fn non_consistent_snapshot_uses_plain_names() {
     let repo = non_consistent();
-    let server = Server::serving(&repo.state(1));
+    let server = Server::serving(&repo.state(1)).expect("start the file server");
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
 
@@ -384,7 +384,7 @@ fn non_consistent_snapshot_uses_plain_names() {
 #[test]
 fn root_rotation() {
     let repo = rotated();
-    let server = Server::serving(&repo.state(1));
+    let server = Server::serving(&repo.state(1)).expect("start the file server");
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
 
@@ -415,7 +415,7 @@ fn root_rotation_without_old_key_signature_refused() {
     // 2.root.json is signed by the old root key first, then by the new one.
     corrupt_signature(&tampered.join("metadata/2.root.json"));
 
-    let server = Server::serving(&tampered);
+    let server = Server::serving(&tampered).expect("start the file server");
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_failure(&client.refresh(), "refresh over a badly signed new root");
@@ -431,7 +431,7 @@ fn root_rotation_without_old_key_signature_refused() {
 #[test]
 fn second_refresh_reuses_cached_metadata() {
     let repo = flat();
-    let server = Server::serving(&repo.state(1));
+    let server = Server::serving(&repo.state(1)).expect("start the file server");
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_success(&client.refresh(), "first refresh");
@@ -467,7 +467,7 @@ fn second_refresh_reuses_cached_metadata() {
 #[test]
 fn new_state_is_fetched_and_target_overwritten() {
     let repo = flat();
-    let server = Server::serving(&repo.state(1));
+    let server = Server::serving(&repo.state(1)).expect("start the file server");
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_success(&client.download(&["state.txt"]), "download at state 1");
@@ -476,9 +476,9 @@ fn new_state_is_fetched_and_target_overwritten() {
         td1.values().cloned().collect::<Vec<_>>(),
         vec![b"repository state 1\n".to_vec()]
     );
-    server.clear_requests();
+    server.take_requests();
 
-    server.serve_dir(&repo.state(2));
+    server.mount(&[("", &repo.state(2))]);
     assert_success(&client.download(&["state.txt"]), "download at state 2");
     let requests = server.take_requests();
     assert_eq!(requests.len(), 5, "requests: {requests:?}");
@@ -512,7 +512,7 @@ fn bad_timestamp_signature_refused() {
     corrupt_signature(&tampered.join("metadata/timestamp.json"));
 
     // A fresh client.
-    let server = Server::serving(&tampered);
+    let server = Server::serving(&tampered).expect("start the file server");
     let fresh = Client::new(&server);
     fresh.init_ok(&repo.trusted_root());
     assert_failure(&fresh.refresh(), "refresh, fresh client");
@@ -525,11 +525,11 @@ fn bad_timestamp_signature_refused() {
     assert!(fresh.td_files().is_empty());
 
     // A client that trusts state 1.
-    server.serve_dir(&repo.state(1));
+    server.mount(&[("", &repo.state(1))]);
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_success(&client.refresh(), "refresh at state 1");
-    server.serve_dir(&tampered);
+    server.mount(&[("", &tampered)]);
     assert_failure(&client.refresh(), "refresh, client at state 1");
     assert_md_is_state(&client, repo, 1);
     assert_failure(&client.download(&["hello.txt"]), "download");
@@ -539,14 +539,14 @@ fn bad_timestamp_signature_refused() {
 #[test]
 fn rollback_refused() {
     let repo = flat();
-    let server = Server::serving(&repo.state(2));
+    let server = Server::serving(&repo.state(2)).expect("start the file server");
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_success(&client.refresh(), "refresh at state 2");
     assert_md_is_state(&client, repo, 2);
-    server.clear_requests();
+    server.take_requests();
 
-    server.serve_dir(&repo.state(1));
+    server.mount(&[("", &repo.state(1))]);
     assert_failure(&client.refresh(), "refresh after a rollback to state 1");
     let requests = server.take_requests();
     assert_eq!(
@@ -578,19 +578,19 @@ fn expired_timestamp_refused() {
         fs::read(repo.trusted_root()).unwrap()
     );
 
-    let server = Server::serving(&expired.state(2));
+    let server = Server::serving(&expired.state(2)).expect("start the file server");
     let fresh = Client::new(&server);
     fresh.init_ok(&repo.trusted_root());
     assert_failure(&fresh.refresh(), "refresh, fresh client");
     assert!(fresh.md_file("snapshot.json").is_none());
     assert!(fresh.md_file("targets.json").is_none());
 
-    server.serve_dir(&repo.state(1));
+    server.mount(&[("", &repo.state(1))]);
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_success(&client.refresh(), "refresh at state 1");
-    server.serve_dir(&expired.state(2));
-    server.clear_requests();
+    server.mount(&[("", &expired.state(2))]);
+    server.take_requests();
     assert_failure(&client.refresh(), "refresh with an expired timestamp");
     assert_eq!(
         server.take_requests(),
@@ -616,7 +616,7 @@ fn wrong_target_hash_refused() {
     }
 
     // A fresh client: nothing reaches TD.
-    let server = Server::serving(&tampered);
+    let server = Server::serving(&tampered).expect("start the file server");
     let fresh = Client::new(&server);
     fresh.init_ok(&repo.trusted_root());
     for name in ["state.txt", "dir/data.bin"] {
@@ -649,12 +649,12 @@ fn wrong_target_hash_refused() {
     }
 
     // A client with the good state-1 state.txt keeps it.
-    server.serve_dir(&repo.state(1));
+    server.mount(&[("", &repo.state(1))]);
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_success(&client.download(&["state.txt"]), "download at state 1");
     let good = client.td_files();
-    server.serve_dir(&tampered);
+    server.mount(&[("", &tampered)]);
     assert_failure(&client.download(&["state.txt"]), "tampered state.txt");
     assert_eq!(
         client.td_files(),
@@ -671,7 +671,7 @@ fn missing_target_file_fails() {
     for file in repo.target(1, "hello.txt").files {
         fs::remove_file(tampered.join(file)).unwrap();
     }
-    let server = Server::serving(&tampered);
+    let server = Server::serving(&tampered).expect("start the file server");
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_failure(&client.download(&["hello.txt"]), "download of a 404 target");
@@ -688,12 +688,12 @@ fn snapshot_not_matching_timestamp_refused() {
     // Same length, other bytes: the hash listed in the timestamp no longer matches.
     corrupt_signature(&tampered.join("metadata/2.snapshot.json"));
 
-    let server = Server::serving(&repo.state(1));
+    let server = Server::serving(&repo.state(1)).expect("start the file server");
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_success(&client.refresh(), "refresh at state 1");
-    server.serve_dir(&tampered);
-    server.clear_requests();
+    server.mount(&[("", &tampered)]);
+    server.take_requests();
     assert_failure(&client.refresh(), "refresh with a tampered snapshot");
     assert_eq!(
         server.take_requests(),

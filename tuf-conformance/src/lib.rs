@@ -6,7 +6,8 @@
 //!   thresholds, delegations by paths, path hash prefixes and succinct bins, consistent
 //!   snapshots or not) and tampers with it;
 //! - [`server::Server`] serves the simulator's files over HTTP/1.1 on 127.0.0.1, with hostile
-//!   behaviours per path, and records every request;
+//!   behaviours per path, and records every request; [`dir_server::DirServer`] serves a
+//!   repository directory on disk the same way (no hostility), for end-to-end tests;
 //! - [`scenario::Scenario`] describes one test: steps that publish, run the client and check
 //!   what it did; [`catalogue::catalogue`] lists them all;
 //! - [`runner`] runs scenarios against a client command and judges them against a list of
@@ -17,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod catalogue;
+pub mod dir_server;
 mod error;
 pub mod export;
 pub mod runner;

@@ -5,7 +5,6 @@
 #![allow(dead_code)]
 
 pub(crate) mod process;
-pub(crate) mod server;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
@@ -17,7 +16,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 pub(crate) use process::client;
-pub(crate) use server::Server;
+pub(crate) use tuf_conformance::dir_server::DirServer as Server;
 
 // --------------------------------------------------------------------------------------
 // The client process

@@ -6,21 +6,18 @@
 // Each test binary uses a subset of these helpers.
 #![allow(dead_code)]
 
-pub(crate) mod server;
-
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-pub(crate) use server::Server;
+pub(crate) use tuf_conformance::dir_server::DirServer as Server;
 
 /// How long one process (tuf-repo, a client, cargo) may run before it is killed.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
@@ -31,41 +28,8 @@ const PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Run `command` (no stdin, output captured), killing it after [`PROCESS_TIMEOUT`].
 pub(crate) fn run(command: &mut Command) -> Output {
-    let what = format!("{command:?}");
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for child") {
-            break status;
-        }
-        if started.elapsed() > PROCESS_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} did not finish within {PROCESS_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    }
+    spec_vectors::process::output_within(command, PROCESS_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"))
 }
 
 /// Exit status, stdout and stderr of a process, for failure messages.
@@ -314,6 +278,7 @@ impl Repo {
             ("metadata", &self.metadata_dir()),
             ("targets", &self.targets_dir()),
         ])
+        .expect("start the file server")
     }
 
     /// The highest N of the served `N.<quoted role>.json` files, if any.

@@ -1,9 +1,13 @@
-//! A small static HTTP/1.1 file server on 127.0.0.1 for the interoperability tests.
+//! A static HTTP/1.1 file server on 127.0.0.1 for a repository kept on disk: what the
+//! end-to-end and interoperability tests serve a real repository directory with (a
+//! repository written by `tuf-repo` or python-tuf), where [`crate::server::Server`] serves a
+//! simulator's files from memory.
 //!
-//! - Serves `GET` (and `HEAD`) of files under mounted directories: [`Server::start`] takes
-//!   `(url prefix, directory)` pairs, so `("metadata", DIR/metadata)` serves
-//!   `/metadata/1.root.json` from `DIR/metadata/1.root.json`. Anything else is a 404 (so the
-//!   repository's `keys/` are never served).
+//! - Serves `GET` (and `HEAD`) of files under mounted directories: a mount
+//!   `("metadata", DIR/metadata)` serves `/metadata/1.root.json` from
+//!   `DIR/metadata/1.root.json`; the mount `("", DIR)` serves all of `DIR`. Anything else is
+//!   a 404 (so a repository's `keys/` are not served unless a mount holds them). The mounts
+//!   can be swapped at any time ([`DirServer::mount`]).
 //! - A request path is mapped to a file first as sent (so a file named with percent escapes,
 //!   like `1.projects%2Fdeep.json`, is served for `/metadata/1.projects%2Fdeep.json`), then
 //!   percent-decoded segment by segment. Empty, `.` and `..` segments and decoded `/`, `\`
@@ -13,94 +17,117 @@
 //!   at most [`MAX_CONNECTIONS`] connections are handled at once (more get a 503).
 //! - One request per connection (`Connection: close`); one thread per connection. Dropping
 //!   the server stops its accept thread.
+//!
+//! ```
+//! use std::io::{Read as _, Write as _};
+//! use tuf_conformance::dir_server::DirServer;
+//!
+//! let dir = tempfile::tempdir()?;
+//! std::fs::create_dir(dir.path().join("metadata"))?;
+//! std::fs::write(dir.path().join("metadata/1.root.json"), b"{}")?;
+//! let server = DirServer::start(&[("metadata", &dir.path().join("metadata"))])?;
+//!
+//! let url = server.url("metadata/1.root.json");
+//! let address = url.trim_start_matches("http://").split('/').next().unwrap_or_default();
+//! let mut stream = std::net::TcpStream::connect(address)?;
+//! write!(stream, "GET /metadata/1.root.json HTTP/1.1\r\nHost: x\r\n\r\n")?;
+//! let mut response = String::new();
+//! stream.read_to_string(&mut response)?;
+//! assert!(response.starts_with("HTTP/1.1 200 OK\r\n"));
+//! assert_eq!(server.take_requests(), ["/metadata/1.root.json"]);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
-use std::io::{Read as _, Write as _};
+use std::io::{self, Read as _, Write as _};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::server::percent_decode;
+
+/// Request heads longer than this are dropped.
 const MAX_HEAD: usize = 64 * 1024;
+/// Read and write timeout of every connection.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections handled at once; more are answered with a 503.
-pub(crate) const MAX_CONNECTIONS: usize = 64;
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// A URL prefix (one path segment, or empty for the whole server) and the directory it serves.
+type Mount = (String, PathBuf);
 
 struct Shared {
-    mounts: Vec<(String, PathBuf)>,
+    mounts: Mutex<Vec<Mount>>,
     requests: Mutex<Vec<String>>,
     active: AtomicUsize,
     stop: AtomicBool,
 }
 
-pub(crate) struct Server {
+/// A running server; see the [module documentation](self).
+pub struct DirServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     accept: Option<JoinHandle<()>>,
 }
 
-impl Server {
-    /// Start a server on 127.0.0.1 (a free port) serving each directory under its prefix
-    /// (a single URL path segment, e.g. `metadata`).
-    pub(crate) fn start(mounts: &[(&str, &Path)]) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
+impl DirServer {
+    /// Starts a server on 127.0.0.1 (a free port) serving each directory under its prefix
+    /// (a single URL path segment such as `metadata`, or `""` for the server's root).
+    ///
+    /// # Errors
+    /// The socket cannot be bound.
+    pub fn start(mounts: &[(&str, &Path)]) -> io::Result<DirServer> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            mounts: mounts
-                .iter()
-                .map(|(prefix, dir)| ((*prefix).to_owned(), dir.to_path_buf()))
-                .collect(),
+            mounts: Mutex::new(owned(mounts)),
             requests: Mutex::new(Vec::new()),
             active: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
         });
         let accept = {
             let shared = Arc::clone(&shared);
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if shared.stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(mut stream) = stream else { continue };
-                    if shared.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-                        shared.active.fetch_sub(1, Ordering::SeqCst);
-                        let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
-                        respond(&mut stream, "503 Service Unavailable", b"busy\n", true);
-                        continue;
-                    }
-                    let shared = Arc::clone(&shared);
-                    std::thread::spawn(move || {
-                        handle(stream, &shared);
-                        shared.active.fetch_sub(1, Ordering::SeqCst);
-                    });
-                }
-            })
+            std::thread::spawn(move || accept_loop(&listener, &shared))
         };
-        Server {
+        Ok(DirServer {
             addr,
             shared,
             accept: Some(accept),
-        }
+        })
+    }
+
+    /// Starts a server serving all of `dir` (the mount `("", dir)`).
+    ///
+    /// # Errors
+    /// The socket cannot be bound.
+    pub fn serving(dir: &Path) -> io::Result<DirServer> {
+        DirServer::start(&[("", dir)])
+    }
+
+    /// Serves `mounts` from now on, in place of the earlier ones.
+    pub fn mount(&self, mounts: &[(&str, &Path)]) {
+        *lock(&self.shared.mounts) = owned(mounts);
     }
 
     /// `http://127.0.0.1:PORT/` + `path`.
-    pub(crate) fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}/{path}", self.addr)
     }
 
     /// Every request path so far, in order.
-    pub(crate) fn requests(&self) -> Vec<String> {
+    pub fn requests(&self) -> Vec<String> {
         lock(&self.shared.requests).clone()
     }
 
     /// The requests so far, clearing the record.
-    pub(crate) fn take_requests(&self) -> Vec<String> {
+    pub fn take_requests(&self) -> Vec<String> {
         std::mem::take(&mut *lock(&self.shared.requests))
     }
 }
 
-impl Drop for Server {
+impl Drop for DirServer {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop so that it sees the flag.
@@ -111,8 +138,35 @@ impl Drop for Server {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+fn owned(mounts: &[(&str, &Path)]) -> Vec<Mount> {
+    mounts
+        .iter()
+        .map(|(prefix, dir)| ((*prefix).to_owned(), dir.to_path_buf()))
+        .collect()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    for stream in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(mut stream) = stream else { continue };
+        if shared.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            shared.active.fetch_sub(1, Ordering::SeqCst);
+            let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
+            respond(&mut stream, "503 Service Unavailable", b"busy\n", true);
+            continue;
+        }
+        let shared = Arc::clone(shared);
+        std::thread::spawn(move || {
+            handle(stream, &shared);
+            shared.active.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
 }
 
 fn handle(mut stream: TcpStream, shared: &Shared) {
@@ -141,8 +195,8 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
         );
         return;
     }
-    let body = resolve(&shared.mounts, target).and_then(|path| std::fs::read(path).ok());
-    match body {
+    let file = resolve(&lock(&shared.mounts), target);
+    match file.and_then(|path| std::fs::read(path).ok()) {
         Some(body) => respond(&mut stream, "200 OK", &body, method == "GET"),
         None => respond(
             &mut stream,
@@ -162,10 +216,7 @@ fn read_head(stream: &mut TcpStream) -> Option<String> {
             return None;
         }
         let n = stream.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
-        }
-        head.extend_from_slice(&buf[..n]);
+        head.extend_from_slice(buf.get(..n).filter(|read| !read.is_empty())?);
     }
     String::from_utf8(head).ok()
 }
@@ -188,16 +239,23 @@ fn respond(stream: &mut TcpStream, status: &str, body: &[u8], with_body: bool) {
     while matches!(stream.read(&mut rest), Ok(n) if n > 0) {}
 }
 
-/// The file for a request target, if any: its first path segment names the mount, the rest
-/// is looked up under the mount's directory as sent first, then percent-decoded.
-fn resolve(mounts: &[(String, PathBuf)], target: &str) -> Option<PathBuf> {
+/// The file for a request target, if any: the first mount whose prefix is the target's
+/// first path segment (or is empty) holds it, looked up as sent first, then percent-decoded.
+fn resolve(mounts: &[Mount], target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next()?;
     let rel = path.strip_prefix('/')?;
-    let (prefix, rest) = rel.split_once('/')?;
-    let root = mounts
-        .iter()
-        .find(|(mount, _)| mount == prefix)
-        .map(|(_, dir)| dir)?;
+    mounts.iter().find_map(|(prefix, root)| {
+        let rest = if prefix.is_empty() {
+            rel
+        } else {
+            rel.strip_prefix(prefix.as_str())?.strip_prefix('/')?
+        };
+        lookup(root, rest)
+    })
+}
+
+/// `rest` (segments separated by `/`) under `root`, as sent or else decoded, if it is a file.
+fn lookup(root: &Path, rest: &str) -> Option<PathBuf> {
     let as_sent: Option<Vec<String>> = rest.split('/').map(|s| Some(s.to_owned())).collect();
     let decoded: Option<Vec<String>> = rest.split('/').map(percent_decode).collect();
     [as_sent, decoded]
@@ -207,37 +265,19 @@ fn resolve(mounts: &[(String, PathBuf)], target: &str) -> Option<PathBuf> {
             let ok = segments
                 .iter()
                 .all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\', '\0']));
-            let file = segments.iter().fold(root.clone(), |p, s| p.join(s));
+            let file = segments.iter().fold(root.to_path_buf(), |p, s| p.join(s));
             (ok && file.is_file()).then_some(file)
         })
 }
 
-fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
-    #[test]
-    fn decodes() {
-        assert_eq!(percent_decode("a%2Fb%20c").as_deref(), Some("a/b c"));
-        assert_eq!(percent_decode("%zz"), None);
-        assert_eq!(percent_decode("%2"), None);
+    fn mounts(list: &[(&str, &Path)]) -> Vec<Mount> {
+        owned(list)
     }
 
     #[test]
@@ -249,8 +289,8 @@ mod tests {
         std::fs::write(root.join("m/1.a%2Fb.json"), b"quoted").unwrap();
         std::fs::write(root.join("m/sub/a b.txt"), b"spaced").unwrap();
         std::fs::write(root.join("keys/secret"), b"key").unwrap();
-        let mounts = vec![("meta".to_owned(), root.join("m"))];
         let m = root.join("m");
+        let mounts = mounts(&[("meta", &m)]);
         assert_eq!(
             resolve(&mounts, "/meta/1.a%2Fb.json"),
             Some(m.join("1.a%2Fb.json"))
@@ -266,16 +306,39 @@ mod tests {
         assert_eq!(resolve(&mounts, "/meta/../keys/secret"), None);
         assert_eq!(resolve(&mounts, "/meta/..%2Fkeys%2Fsecret"), None);
         assert_eq!(resolve(&mounts, "/keys/secret"), None);
+        assert_eq!(resolve(&mounts, "/metasub/a%20b.txt"), None);
         assert_eq!(resolve(&mounts, "/meta/sub"), None);
         assert_eq!(resolve(&mounts, "/meta/missing"), None);
         assert_eq!(resolve(&mounts, "/meta"), None);
     }
 
     #[test]
-    fn serves_records_and_stops() {
+    fn the_empty_prefix_serves_the_whole_directory() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("f.txt"), b"hello").unwrap();
-        let server = Server::start(&[("d", dir.path())]);
+        let root = dir.path();
+        std::fs::create_dir(root.join("m")).unwrap();
+        std::fs::write(root.join("m/a b.txt"), b"spaced").unwrap();
+        std::fs::write(root.join("top.txt"), b"top").unwrap();
+        let mounts = mounts(&[("", root)]);
+        assert_eq!(
+            resolve(&mounts, "/m/a%20b.txt"),
+            Some(root.join("m/a b.txt"))
+        );
+        assert_eq!(resolve(&mounts, "/top.txt?x=1"), Some(root.join("top.txt")));
+        assert_eq!(resolve(&mounts, "/m/../top.txt"), None);
+        assert_eq!(resolve(&mounts, "/m%2F..%2Ftop.txt"), None);
+        assert_eq!(resolve(&mounts, "/m"), None);
+        assert_eq!(resolve(&mounts, "/missing"), None);
+        assert_eq!(resolve(&[], "/top.txt"), None);
+    }
+
+    #[test]
+    fn serves_records_swaps_and_stops() {
+        let one = tempfile::tempdir().unwrap();
+        let two = tempfile::tempdir().unwrap();
+        std::fs::write(one.path().join("f.txt"), b"hello").unwrap();
+        std::fs::write(two.path().join("f.txt"), b"other").unwrap();
+        let server = DirServer::start(&[("d", one.path())]).unwrap();
         let get = |path: &str| {
             let mut stream = TcpStream::connect(server.addr).unwrap();
             write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
@@ -291,6 +354,9 @@ mod tests {
         assert_eq!(server.requests(), ["/d/f.txt", "/d/g.txt", "/f.txt"]);
         assert_eq!(server.take_requests().len(), 3);
         assert!(server.requests().is_empty());
+        server.mount(&[("", two.path())]);
+        assert!(get("/f.txt").ends_with("\r\n\r\nother"));
+        assert!(get("/d/f.txt").starts_with("HTTP/1.1 404 "));
         let addr = server.addr;
         drop(server);
         assert!(TcpStream::connect(addr).is_err(), "still listening");
