@@ -7,56 +7,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod strategies;
+
 use proptest::prelude::*;
 use serde_json::{Map, Value};
+use strategies::{expires, json_value, spec_version, text};
 use tuf_metadata::encode::{self, Encode, Form};
 use tuf_metadata::{
-    Delegations, Expires, Hashes, Keys, MetaFile, Metadata, Signed, Snapshot, SpecVersion,
-    SuccinctRoles, TargetFile, Targets, canonical,
+    Delegations, Hashes, Keys, MetaFile, Metadata, Signed, Snapshot, SuccinctRoles, TargetFile,
+    Targets, canonical,
 };
-
-/// Strings with what needs escaping in either form: quotes, backslashes, control characters,
-/// DEL, non-ASCII.
-fn text(max: usize) -> impl Strategy<Value = String> {
-    prop::collection::vec(
-        prop_oneof![
-            Just('"'),
-            Just('\\'),
-            Just('\n'),
-            Just('\u{0}'),
-            Just('\u{1f}'),
-            (0u8..0x20).prop_map(char::from),
-            Just('\u{7f}'),
-            Just('é'),
-            Just('😀'),
-            Just('/'),
-            any::<char>(),
-            "[a-z0-9]".prop_map(|s| s.chars().next().unwrap_or('a')),
-        ],
-        0..max,
-    )
-    .prop_map(|chars| chars.into_iter().collect())
-}
-
-fn json_leaf() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        text(10).prop_map(Value::String),
-    ]
-}
-
-fn json_value() -> impl Strategy<Value = Value> {
-    json_leaf().prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(text(6), inner, 0..4)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
 
 /// A value that may hold floats (zero, negative zero and others): refused in canonical form,
 /// written in the file form (float zeros as `0`).
@@ -116,14 +76,6 @@ fn target_file(floats: bool) -> impl Strategy<Value = TargetFile> {
             custom,
             unrecognized_fields,
         })
-}
-
-fn expires() -> impl Strategy<Value = Expires> {
-    (-62_135_596_800i64..253_402_300_799).prop_map(|s| Expires::from_unix_seconds(s).unwrap())
-}
-
-fn spec_version() -> impl Strategy<Value = SpecVersion> {
-    prop_oneof![Just("1.0"), Just("1.0.31"), Just("1.2.3")].prop_map(|s| s.parse().unwrap())
 }
 
 fn delegations() -> impl Strategy<Value = Option<Delegations>> {

@@ -5,48 +5,21 @@
 
 use std::collections::BTreeMap;
 
+mod strategies;
+
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use strategies::{expires, json_value, spec_version};
 use tuf_crypto::{KeyId, PublicKey};
 use tuf_metadata::{
     DelegatedRole, Delegations, Expires, Hashes, Keys, MetaFile, Metadata, Role, Root, Signature,
-    Signed, Snapshot, SpecVersion, SuccinctRoles, TOP_LEVEL_ROLE_NAMES, TargetFile, Targets,
-    Timestamp,
+    Signed, Snapshot, SuccinctRoles, TOP_LEVEL_ROLE_NAMES, TargetFile, Targets, Timestamp,
 };
-
-fn json_leaf() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        ".{0,12}".prop_map(Value::String),
-    ]
-}
-
-fn json_value() -> impl Strategy<Value = Value> {
-    json_leaf().prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(".{0,8}", inner, 0..4)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
 
 /// Unrecognised fields, named so they cannot collide with a known field.
 fn unknown() -> impl Strategy<Value = Map<String, Value>> {
     prop::collection::btree_map("x-[a-zé😀]{0,6}", json_value(), 0..3)
         .prop_map(|m| m.into_iter().collect())
-}
-
-fn expires() -> impl Strategy<Value = Expires> {
-    (-62_135_596_800i64..253_402_300_799).prop_map(|s| Expires::from_unix_seconds(s).unwrap())
-}
-
-fn spec_version() -> impl Strategy<Value = SpecVersion> {
-    prop_oneof![Just("1.0"), Just("1.0.31"), Just("1.0.34"), Just("1.2.3")]
-        .prop_map(|s| s.parse().unwrap())
 }
 
 fn keyid() -> impl Strategy<Value = KeyId> {
