@@ -478,7 +478,7 @@ fn new_state_is_fetched_and_target_overwritten() {
     );
     server.take_requests();
 
-    server.mount(&[("", &repo.state(2))]);
+    server.serve_dir(&repo.state(2));
     assert_success(&client.download(&["state.txt"]), "download at state 2");
     let requests = server.take_requests();
     assert_eq!(requests.len(), 5, "requests: {requests:?}");
@@ -525,11 +525,11 @@ fn bad_timestamp_signature_refused() {
     assert!(fresh.td_files().is_empty());
 
     // A client that trusts state 1.
-    server.mount(&[("", &repo.state(1))]);
+    server.serve_dir(&repo.state(1));
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_success(&client.refresh(), "refresh at state 1");
-    server.mount(&[("", &tampered)]);
+    server.serve_dir(&tampered);
     assert_failure(&client.refresh(), "refresh, client at state 1");
     assert_md_is_state(&client, repo, 1);
     assert_failure(&client.download(&["hello.txt"]), "download");
@@ -546,7 +546,7 @@ fn rollback_refused() {
     assert_md_is_state(&client, repo, 2);
     server.take_requests();
 
-    server.mount(&[("", &repo.state(1))]);
+    server.serve_dir(&repo.state(1));
     assert_failure(&client.refresh(), "refresh after a rollback to state 1");
     let requests = server.take_requests();
     assert_eq!(
@@ -585,11 +585,11 @@ fn expired_timestamp_refused() {
     assert!(fresh.md_file("snapshot.json").is_none());
     assert!(fresh.md_file("targets.json").is_none());
 
-    server.mount(&[("", &repo.state(1))]);
+    server.serve_dir(&repo.state(1));
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_success(&client.refresh(), "refresh at state 1");
-    server.mount(&[("", &expired.state(2))]);
+    server.serve_dir(&expired.state(2));
     server.take_requests();
     assert_failure(&client.refresh(), "refresh with an expired timestamp");
     assert_eq!(
@@ -649,12 +649,12 @@ fn wrong_target_hash_refused() {
     }
 
     // A client with the good state-1 state.txt keeps it.
-    server.mount(&[("", &repo.state(1))]);
+    server.serve_dir(&repo.state(1));
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_success(&client.download(&["state.txt"]), "download at state 1");
     let good = client.td_files();
-    server.mount(&[("", &tampered)]);
+    server.serve_dir(&tampered);
     assert_failure(&client.download(&["state.txt"]), "tampered state.txt");
     assert_eq!(
         client.td_files(),
@@ -692,7 +692,7 @@ fn snapshot_not_matching_timestamp_refused() {
     let client = Client::new(&server);
     client.init_ok(&repo.trusted_root());
     assert_success(&client.refresh(), "refresh at state 1");
-    server.mount(&[("", &tampered)]);
+    server.serve_dir(&tampered);
     server.take_requests();
     assert_failure(&client.refresh(), "refresh with a tampered snapshot");
     assert_eq!(

@@ -7,7 +7,7 @@
 //!   `("metadata", DIR/metadata)` serves `/metadata/1.root.json` from
 //!   `DIR/metadata/1.root.json`; the mount `("", DIR)` serves all of `DIR`. Anything else is
 //!   a 404 (so a repository's `keys/` are not served unless a mount holds them). The mounts
-//!   can be swapped at any time ([`DirServer::mount`]).
+//!   can be swapped at any time ([`DirServer::mount`], [`DirServer::serve_dir`]).
 //! - A request path is mapped to a file first as sent (so a file named with percent escapes,
 //!   like `1.projects%2Fdeep.json`, is served for `/metadata/1.projects%2Fdeep.json`), then
 //!   percent-decoded segment by segment. Empty, `.` and `..` segments and decoded `/`, `\`
@@ -38,20 +38,15 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-use std::io::{self, Read as _, Write as _};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io::{self, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
-use crate::server::percent_decode;
+use crate::server::{IO_TIMEOUT, finish, lock, percent_decode, read_head, write_head};
 
-/// Request heads longer than this are dropped.
-const MAX_HEAD: usize = 64 * 1024;
-/// Read and write timeout of every connection.
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections handled at once; more are answered with a 503.
 pub const MAX_CONNECTIONS: usize = 64;
 
@@ -106,6 +101,11 @@ impl DirServer {
         DirServer::start(&[("", dir)])
     }
 
+    /// Serves all of `dir` from now on (the mount `("", dir)`), in place of the earlier mounts.
+    pub fn serve_dir(&self, dir: &Path) {
+        self.mount(&[("", dir)]);
+    }
+
     /// Serves `mounts` from now on, in place of the earlier ones.
     pub fn mount(&self, mounts: &[(&str, &Path)]) {
         *lock(&self.shared.mounts) = owned(mounts);
@@ -143,10 +143,6 @@ fn owned(mounts: &[(&str, &Path)]) -> Vec<Mount> {
         .iter()
         .map(|(prefix, dir)| ((*prefix).to_owned(), dir.to_path_buf()))
         .collect()
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
@@ -207,36 +203,11 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
     }
 }
 
-/// The request head (request line and headers), up to the blank line.
-fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        if head.len() > MAX_HEAD {
-            return None;
-        }
-        let n = stream.read(&mut buf).ok()?;
-        head.extend_from_slice(buf.get(..n).filter(|read| !read.is_empty())?);
-    }
-    String::from_utf8(head).ok()
-}
-
 fn respond(stream: &mut TcpStream, status: &str, body: &[u8], with_body: bool) {
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    if with_body {
+    if write_head(stream, status, Some(body.len())) && with_body {
         let _ = stream.write_all(body);
     }
-    let _ = stream.flush();
-    let _ = stream.shutdown(Shutdown::Write);
-    // Let the client read everything before the socket closes (an early close with unread
-    // input could reset the connection).
-    let mut rest = [0u8; 1024];
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-    while matches!(stream.read(&mut rest), Ok(n) if n > 0) {}
+    finish(stream);
 }
 
 /// The file for a request target, if any: the first mount whose prefix is the target's
@@ -273,6 +244,8 @@ fn lookup(root: &Path, rest: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    use std::io::Read as _;
 
     use super::*;
 
@@ -354,7 +327,7 @@ mod tests {
         assert_eq!(server.requests(), ["/d/f.txt", "/d/g.txt", "/f.txt"]);
         assert_eq!(server.take_requests().len(), 3);
         assert!(server.requests().is_empty());
-        server.mount(&[("", two.path())]);
+        server.serve_dir(two.path());
         assert!(get("/f.txt").ends_with("\r\n\r\nother"));
         assert!(get("/d/f.txt").starts_with("HTTP/1.1 404 "));
         let addr = server.addr;

@@ -29,7 +29,7 @@ pub const SHORT_LENGTH_MISSING: usize = 10;
 /// Longest any single response may take (trickling included).
 pub const RESPONSE_LIMIT: Duration = Duration::from_secs(120);
 const MAX_HEAD: usize = 64 * 1024;
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Default)]
 struct Content {
@@ -119,7 +119,7 @@ impl Drop for Server {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -214,8 +214,8 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
     }
 }
 
-/// The request head (request line and headers), up to the blank line.
-fn read_head(stream: &mut TcpStream) -> Option<String> {
+/// The request head (request line and headers), up to the blank line; `None` past 64 KiB.
+pub(crate) fn read_head(stream: &mut TcpStream) -> Option<String> {
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -231,7 +231,8 @@ fn read_head(stream: &mut TcpStream) -> Option<String> {
     String::from_utf8(head).ok()
 }
 
-fn write_head(stream: &mut TcpStream, status: &str, length: Option<usize>) -> bool {
+/// Writes the response head (`Connection: close`); whether it was sent.
+pub(crate) fn write_head(stream: &mut TcpStream, status: &str, length: Option<usize>) -> bool {
     let length = length.map_or(String::new(), |l| format!("Content-Length: {l}\r\n"));
     let head = format!(
         "HTTP/1.1 {status}\r\n{length}Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
@@ -247,7 +248,9 @@ fn respond(stream: &mut TcpStream, status: &str, length: Option<usize>, body: &[
     finish(stream);
 }
 
-fn finish(stream: &mut TcpStream) {
+/// Flushes and half-closes the connection, then drains what the client still sends (at
+/// most a second) so that closing does not reset it.
+pub(crate) fn finish(stream: &mut TcpStream) {
     let _ = stream.flush();
     let _ = stream.shutdown(Shutdown::Write);
     // Let the client read everything before the socket closes (an early close with unread
