@@ -6,7 +6,9 @@
 //! metadata/timestamp.json       the timestamp (never versioned)
 //! metadata/V.snapshot.json      consistent snapshots: every snapshot version
 //! metadata/V.<role>.json        consistent snapshots: every version of each targets role
-//! metadata/<role>.json          the current version of every role, always
+//! metadata/<role>.json          the current version of root, timestamp, snapshot and
+//!                               targets always; of delegated roles without consistent
+//!                               snapshots only (see `has_current_copy`)
 //! targets/<dir>/<hash>.<name>   consistent snapshots: one name per listed hash (hard links)
 //! targets/<path>                without consistent snapshots
 //! keys/<role>/<keyid>.pem       private keys, PKCS#8 PEM, mode 0600
@@ -55,6 +57,45 @@ pub fn client_metadata(role: &str, version: u64, consistent_snapshot: bool) -> S
         "root" => versioned_metadata(role, version),
         "timestamp" => current_metadata(role),
         _ if consistent_snapshot => versioned_metadata(role, version),
+        _ => current_metadata(role),
+    }
+}
+
+/// Whether `metadata/<role>.json` holds the current version of `role`: always for the
+/// top-level roles; for a delegated targets role only without consistent snapshots.
+///
+/// With consistent snapshots a client fetches `V.<role>.json` at the version snapshot lists
+/// (spec 5.6.1), and [`crate::Repository::open`] reads the same file, so an unversioned copy
+/// of a delegated role has no reader; writing one per role would double the entries of the
+/// metadata directory (16,384 more links for 16,384 hash bins) and the work of every
+/// publish. The top-level roles keep theirs: one file each, and what people and other
+/// tools look for.
+///
+/// ```
+/// use tuf_repo::layout::has_current_copy;
+/// assert!(has_current_copy("targets", true));
+/// assert!(!has_current_copy("bins-00", true));
+/// assert!(has_current_copy("bins-00", false));
+/// ```
+pub fn has_current_copy(role: &str, consistent_snapshot: bool) -> bool {
+    !consistent_snapshot || tuf_metadata::TOP_LEVEL_ROLE_NAMES.contains(&role)
+}
+
+/// The file that holds the published version `version` of `role` (`None`: not known):
+/// `V.<role>.json` for a delegated role with consistent snapshots, else
+/// `metadata/<role>.json` ([`has_current_copy`]).
+///
+/// ```
+/// use tuf_repo::layout::published_metadata;
+/// assert_eq!(published_metadata("bins-0", Some(3), true), "metadata/3.bins-0.json");
+/// assert_eq!(published_metadata("targets", Some(3), true), "metadata/targets.json");
+/// assert_eq!(published_metadata("bins-0", Some(3), false), "metadata/bins-0.json");
+/// ```
+pub fn published_metadata(role: &str, version: Option<u64>, consistent_snapshot: bool) -> String {
+    match version {
+        Some(version) if !has_current_copy(role, consistent_snapshot) => {
+            versioned_metadata(role, version)
+        }
         _ => current_metadata(role),
     }
 }

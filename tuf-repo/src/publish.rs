@@ -84,6 +84,9 @@ enum Pending {
 #[derive(Debug, Default)]
 struct Commit {
     steps: Vec<Pending>,
+    /// Files removed after every step (the unversioned copies of delegated roles that an
+    /// earlier layout wrote: see [`layout::has_current_copy`]), in this order.
+    removals: Vec<String>,
 }
 
 impl Commit {
@@ -119,10 +122,12 @@ impl Commit {
                 storage.write(&client, bytes)
             };
             written.map_err(Error::io(&client))?;
-            self.steps.push(Pending::Link {
-                from: client,
-                to: current,
-            });
+            if layout::has_current_copy(role, consistent_snapshot) {
+                self.steps.push(Pending::Link {
+                    from: client,
+                    to: current,
+                });
+            }
         }
         Ok(())
     }
@@ -147,7 +152,7 @@ impl Commit {
             from: pending,
             to: client.clone(),
         });
-        if client != current {
+        if client != current && layout::has_current_copy(role, consistent_snapshot) {
             self.steps.push(Pending::Link {
                 from: client,
                 to: current,
@@ -165,7 +170,8 @@ impl Commit {
     ///    new names and are listed only by the new snapshot, which only the new timestamp
     ///    lists; without, they wait under `staged/pending/`);
     /// 2. after the unversioned copies are linked or renamed into place, in the order roles,
-    ///    snapshot, timestamp (always last), so that the publish is durable when this returns.
+    ///    snapshot, timestamp (always last), and the removals done, so that the publish is
+    ///    durable when this returns.
     ///
     /// So a published timestamp never lists a snapshot, nor a snapshot a role, nor a role a
     /// target file that is not durable: a crash loses the publish, or leaves it complete, or
@@ -180,6 +186,11 @@ impl Commit {
                     storage.rename(&from, &to).map_err(Error::io(&to))?;
                 }
             }
+        }
+        // Last: until the new snapshot is current, `Repository::open` may still read an
+        // unversioned copy (the previous layout had no versioned files).
+        for path in self.removals {
+            storage.remove(&path).map_err(Error::io(&path))?;
         }
         storage.sync().map_err(Error::io("(sync)"))
     }
@@ -395,6 +406,9 @@ impl<S: Storage> Repository<S> {
                 unsaved: false,
             };
         }
+        // Without consistent snapshots every delegated role has its unversioned copy; with
+        // them, this publish removed any.
+        self.old_copies = !consistent;
         self.clear_staged()?;
         for tracked in self.targets.values_mut() {
             tracked.unsaved = false;
@@ -539,6 +553,16 @@ impl<S: Storage> Repository<S> {
             consistent,
             root,
         )?;
+        if consistent && self.old_copies {
+            // In reverse order: `Repository::open` looks for the first role's copy.
+            commit.removals = self
+                .targets
+                .keys()
+                .rev()
+                .filter(|name| !layout::has_current_copy(name, consistent))
+                .map(|name| layout::current_metadata(name))
+                .collect();
+        }
         commit.finish_with_online(storage, snapshot.as_ref(), timestamp.as_ref(), consistent)?;
         Ok(Outcome {
             roles,
@@ -847,7 +871,7 @@ impl<S: Storage> Repository<S> {
                 let delegators = self.delegator_map();
                 let mut keys = Vec::new();
                 for delegator in delegators.get(role).into_iter().flatten() {
-                    let path = layout::current_metadata(delegator);
+                    let path = self.published_file(delegator);
                     if let Some(published) = read_metadata::<Targets>(storage, &path)? {
                         merge_keys(&mut keys, delegated_keys(published.signed(), role));
                     }
@@ -975,7 +999,7 @@ impl<S: Storage> Repository<S> {
         role: &str,
         signer: &dyn Signer,
     ) -> Result<(u64, Vec<u8>), Error> {
-        let path = layout::current_metadata(role);
+        let path = self.published_file(role);
         let mut metadata =
             read_metadata::<T>(&self.storage, &path)?.ok_or_else(|| Error::NotPublished {
                 role: role.to_owned(),

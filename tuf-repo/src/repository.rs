@@ -146,6 +146,11 @@ pub struct Repository<S: Storage = FsStorage> {
     pub(crate) staged_files: BTreeSet<String>,
     /// Whether snapshot lists the hashes of the targets roles (their length always).
     pub(crate) snapshot_hashes: bool,
+    /// Whether unversioned copies of delegated roles may be on disk that the layout with
+    /// consistent snapshots no longer keeps ([`layout::has_current_copy`]): written by an
+    /// earlier tuf-repo, or before consistent snapshots were switched on. The next publish
+    /// with consistent snapshots removes them.
+    pub(crate) old_copies: bool,
 }
 
 /// The current Unix time in seconds.
@@ -185,13 +190,39 @@ pub(crate) fn read_json(storage: &dyn Storage, path: &str) -> Result<Value, Erro
     })
 }
 
-/// Loads role `role`: its published current copy and its staged edit, if any.
+/// Reads the published version of targets role `role`, which snapshot lists at `listed`:
+/// the file [`layout::published_metadata`] names (spec 5.6.1: the file a client fetches).
+///
+/// When that file is missing the unversioned copy is read and the second value is `true`:
+/// a publish that switched consistent snapshots on stopped after the new root was made
+/// current and before the new snapshot, which still lists versions with no versioned file.
+/// Clients cannot fetch them, so the role needs a new version.
+fn read_published_targets(
+    storage: &dyn Storage,
+    role: &str,
+    listed: Option<u64>,
+    consistent: bool,
+) -> Result<(Option<Metadata<Targets>>, bool), Error> {
+    let path = layout::published_metadata(role, listed, consistent);
+    let current = layout::current_metadata(role);
+    match read_metadata::<Targets>(storage, &path)? {
+        None if path != current => Ok((read_metadata::<Targets>(storage, &current)?, true)),
+        found => Ok((found, false)),
+    }
+}
+
+/// Loads role `role`: its published version (`published`, read from its current copy when
+/// `None`) and its staged edit, if any.
 fn load_role<T: RoleType>(
     storage: &dyn Storage,
     staged: &BTreeSet<String>,
     role: &str,
+    published: Option<Option<Metadata<T>>>,
 ) -> Result<Option<Tracked<T>>, Error> {
-    let published = read_metadata::<T>(storage, &layout::current_metadata(role))?;
+    let published = match published {
+        Some(published) => published,
+        None => read_metadata::<T>(storage, &layout::current_metadata(role))?,
+    };
     let staged_path = layout::staged_metadata(role);
     let edited = if staged.contains(&staged_path) {
         let value = read_json(storage, &staged_path)?;
@@ -309,6 +340,7 @@ impl<S: Storage> Repository<S> {
             explicit_expires: BTreeMap::new(),
             staged_files: BTreeSet::new(),
             snapshot_hashes: false,
+            old_copies: false,
             storage,
         };
         repo.root.current.consistent_snapshot = Some(options.consistent_snapshot);
@@ -359,19 +391,31 @@ impl<S: Storage> Repository<S> {
             path: layout::current_metadata(role),
             reason: format!("role `{role}` has no metadata"),
         };
-        let root = load_role::<Root>(&storage, &staged, "root")?.ok_or_else(|| missing("root"))?;
-        let timestamp = load_role::<Timestamp>(&storage, &staged, "timestamp")?
+        let consistent = published_root.signed().consistent_snapshot.unwrap_or(false);
+        let root =
+            load_role::<Root>(&storage, &staged, "root", None)?.ok_or_else(|| missing("root"))?;
+        let timestamp = load_role::<Timestamp>(&storage, &staged, "timestamp", None)?
             .ok_or_else(|| missing("timestamp"))?;
-        let snapshot = load_role::<Snapshot>(&storage, &staged, "snapshot")?
-            .ok_or_else(|| missing("snapshot"))?;
+        // The published snapshot names the published version of every targets role.
+        let published_snapshot =
+            read_metadata::<Snapshot>(&storage, &layout::current_metadata("snapshot"))?;
         let mut targets = BTreeMap::new();
         let mut queue = VecDeque::from(["targets".to_owned()]);
         while let Some(name) = queue.pop_front() {
             if targets.contains_key(&name) {
                 continue;
             }
-            let tracked =
-                load_role::<Targets>(&storage, &staged, &name)?.ok_or_else(|| missing(&name))?;
+            let listed = published_snapshot
+                .as_ref()
+                .and_then(|s| s.signed().role_meta(&name))
+                .map(|m| m.version);
+            let (published, unreachable) =
+                read_published_targets(&storage, &name, listed, consistent)?;
+            let mut tracked = load_role::<Targets>(&storage, &staged, &name, Some(published))?
+                .ok_or_else(|| missing(&name))?;
+            if unreachable {
+                tracked.touch();
+            }
             if let Some(delegations) = &tracked.current.delegations {
                 queue.extend(
                     delegated_names(delegations)
@@ -381,6 +425,19 @@ impl<S: Storage> Repository<S> {
             }
             targets.insert(name, tracked);
         }
+        let snapshot =
+            load_role::<Snapshot>(&storage, &staged, "snapshot", Some(published_snapshot))?
+                .ok_or_else(|| missing("snapshot"))?;
+        // Copies are written for all delegated roles or for none, and removed last-first
+        // (see `Repository::publish`), so the first role tells.
+        let old_copies = match targets.keys().find(|name| *name != "targets") {
+            Some(first) if consistent => {
+                let path = layout::current_metadata(first);
+                storage.exists(&path).map_err(Error::io(&path))?
+            }
+            Some(_) => true,
+            None => false,
+        };
         let mut explicit_expires = BTreeMap::new();
         if storage
             .exists(STAGED_EXPIRES)
@@ -418,6 +475,7 @@ impl<S: Storage> Repository<S> {
             explicit_expires,
             staged_files: staged,
             snapshot_hashes,
+            old_copies,
             storage,
         })
     }
@@ -558,6 +616,12 @@ impl<S: Storage> Repository<S> {
     /// Whether the current root uses consistent snapshots.
     pub fn consistent_snapshot(&self) -> bool {
         self.root.current.consistent_snapshot.unwrap_or(false)
+    }
+
+    /// The file holding the published version of `role` ([`layout::published_metadata`]).
+    pub(crate) fn published_file(&self, role: &str) -> String {
+        let version = self.targets.get(role).and_then(|t| t.published);
+        layout::published_metadata(role, version, self.published_consistent_snapshot())
     }
 
     /// Whether the published root uses consistent snapshots (the layout on disk now).

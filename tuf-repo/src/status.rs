@@ -89,7 +89,7 @@ impl<S: Storage> Repository<S> {
                 None => return Ok(None),
             },
         };
-        let path = layout::current_metadata(role);
+        let path = self.published_file(role);
         let root_path = layout::current_metadata("root");
         let published_root = || -> Result<Metadata<Root>, Error> {
             read_metadata::<Root>(storage, &root_path)?.ok_or_else(|| Error::NotARepository {
@@ -146,7 +146,7 @@ impl<S: Storage> Repository<S> {
                                 None => {
                                     let parsed = read_metadata::<Targets>(
                                         storage,
-                                        &layout::current_metadata(delegator),
+                                        &self.published_file(delegator),
                                     )?;
                                     cache.entry(delegator.clone()).or_insert(parsed)
                                 }

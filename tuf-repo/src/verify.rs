@@ -75,7 +75,7 @@ fn check_copy(storage: &dyn Storage, copy: &str, current: &str, bytes: &[u8]) ->
 /// reachable through the delegations (signatures, thresholds, versions, hashes, expiry, with
 /// the client's own trusted-metadata core, `tuf_client::trusted`), then every listed target
 /// file (present, with the listed length and hashes). Also checks that the unversioned
-/// copies are the current versions.
+/// copies are the current versions (those the layout keeps: [`layout::has_current_copy`]).
 ///
 /// # Errors
 /// The first problem found: [`Error::Untrusted`] (with the client check that failed),
@@ -177,7 +177,9 @@ pub fn verify_at(
                 queue.push_back((child, role.clone()));
             }
         }
-        check_copy(storage, &layout::current_metadata(&role), &path, &bytes)?;
+        if layout::has_current_copy(&role, consistent) {
+            check_copy(storage, &layout::current_metadata(&role), &path, &bytes)?;
+        }
         roles.insert(role);
     }
 

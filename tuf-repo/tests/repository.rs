@@ -281,6 +281,166 @@ fn switching_consistent_snapshots_relayouts() {
 }
 
 #[test]
+fn delegated_roles_have_no_unversioned_copy_with_consistent_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut repo = init(dir.path(), Scheme::Ed25519, true);
+    repo.delegate("targets", "docs", &delegation(globs(&["docs/*"]), 1))
+        .unwrap();
+    add(&mut repo, dir.path(), Some("docs"), "docs/a.txt", b"a");
+    repo.publish(&NoProgress).unwrap();
+    add(&mut repo, dir.path(), Some("docs"), "docs/b.txt", b"b");
+    repo.publish(&NoProgress).unwrap();
+    let files = metadata_files(&repo);
+    assert!(files.contains_key("1.docs.json") && files.contains_key("2.docs.json"));
+    assert!(!files.contains_key("docs.json"), "{:?}", files.keys());
+    // The top-level roles keep theirs.
+    assert_eq!(files["2.targets.json"], files["targets.json"]);
+
+    // Another process reads the version snapshot lists.
+    let mut repo = reopen(&repo);
+    assert_eq!(repo.published_version("docs"), Some(2));
+    assert!(
+        repo.targets("docs")
+            .unwrap()
+            .targets
+            .contains_key("docs/b.txt")
+    );
+    assert!(status_of(&repo, "docs").verified);
+    verify(&repo).unwrap();
+    // And signs and publishes from it.
+    let pem = fs::read_to_string(&key_files(&repo, "docs")[0]).unwrap();
+    let key = repo.key_for_role("docs", &pem, "docs.pem").unwrap();
+    repo.sign("docs", &key).unwrap();
+    add(&mut repo, dir.path(), Some("docs"), "docs/c.txt", b"c");
+    repo.publish(&NoProgress).unwrap();
+    let repo = reopen(&repo);
+    assert_eq!(repo.published_version("docs"), Some(3));
+    assert_eq!(repo.targets("docs").unwrap().targets.len(), 3);
+    assert!(!metadata_files(&repo).contains_key("docs.json"));
+    verify(&repo).unwrap();
+}
+
+#[test]
+fn unversioned_copies_of_an_earlier_layout_are_removed_by_the_next_publish() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut repo = init(dir.path(), Scheme::Ed25519, true);
+    for role in ["docs", "pics"] {
+        let paths = globs(&[&format!("{role}/*")]);
+        repo.delegate("targets", role, &delegation(paths, 1))
+            .unwrap();
+    }
+    add(&mut repo, dir.path(), Some("docs"), "docs/a.txt", b"a");
+    add(&mut repo, dir.path(), Some("pics"), "pics/a.png", b"png");
+    repo.publish(&NoProgress).unwrap();
+    // The layout tuf-repo wrote before: an unversioned copy of every delegated role.
+    let metadata = root_dir(&repo).join("metadata");
+    for role in ["docs", "pics"] {
+        let copy = metadata.join(format!("{role}.json"));
+        fs::hard_link(metadata.join(format!("1.{role}.json")), &copy).unwrap();
+    }
+    let mut repo = reopen(&repo);
+    verify(&repo).unwrap();
+
+    // A publish that changes only docs removes both copies (pics' too: it would go stale at
+    // the next change of pics, and the next open looks at the first role's copy only).
+    add(&mut repo, dir.path(), Some("docs"), "docs/b.txt", b"b");
+    repo.publish(&NoProgress).unwrap();
+    let files = metadata_files(&repo);
+    assert!(!files.contains_key("docs.json") && !files.contains_key("pics.json"));
+    assert!(files.contains_key("2.docs.json"));
+    let mut repo = reopen(&repo);
+    assert_eq!(repo.published_version("docs"), Some(2));
+    assert_eq!(repo.published_version("pics"), Some(1));
+    verify(&repo).unwrap();
+    add(&mut repo, dir.path(), Some("pics"), "pics/b.png", b"png 2");
+    repo.publish(&NoProgress).unwrap();
+    assert!(!metadata_files(&repo).contains_key("pics.json"));
+    verify(&reopen(&repo)).unwrap();
+}
+
+#[test]
+fn switching_consistent_snapshots_with_delegated_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut repo = init(dir.path(), Scheme::Ed25519, false);
+    repo.delegate("targets", "docs", &delegation(globs(&["docs/*"]), 1))
+        .unwrap();
+    add(&mut repo, dir.path(), Some("docs"), "docs/a.txt", b"a");
+    repo.publish(&NoProgress).unwrap();
+    assert!(metadata_files(&repo).contains_key("docs.json"));
+
+    // On: the new version is versioned only, and the old copy goes.
+    repo.set_consistent_snapshot(true);
+    repo.publish(&NoProgress).unwrap();
+    let files = metadata_files(&repo);
+    assert!(files.contains_key("2.docs.json"));
+    assert!(!files.contains_key("docs.json"), "{:?}", files.keys());
+    verify(&repo).unwrap();
+    let mut repo = reopen(&repo);
+    assert_eq!(repo.published_version("docs"), Some(2));
+
+    // Off: the unversioned copy is the only one again.
+    repo.set_consistent_snapshot(false);
+    add(&mut repo, dir.path(), Some("docs"), "docs/b.txt", b"b");
+    repo.publish(&NoProgress).unwrap();
+    let repo = reopen(&repo);
+    assert_eq!(repo.published_version("docs"), Some(3));
+    assert_eq!(repo.targets("docs").unwrap().targets.len(), 2);
+    assert!(!verify(&repo).unwrap().consistent_snapshot);
+}
+
+#[test]
+fn switching_consistent_snapshots_on_recovers_from_a_publish_stopped_after_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    let mut repo = init(dir.path(), Scheme::Ed25519, false);
+    repo.delegate("targets", "docs", &delegation(globs(&["docs/*"]), 1))
+        .unwrap();
+    add(&mut repo, dir.path(), Some("docs"), "docs/a.txt", b"a");
+    repo.publish(&NoProgress).unwrap();
+    drop(repo);
+
+    // The switch stops where the new root is current and snapshot is not: the published
+    // snapshot lists versions that have no versioned file.
+    let mut storage = Recording::new(root.clone());
+    storage.fail_current = Some("metadata/snapshot.json".to_owned());
+    let mut repo = Repository::open(storage).unwrap();
+    repo.set_key_options(TEST_KEYS);
+    repo.set_consistent_snapshot(true);
+    let stopped = repo.publish(&NoProgress);
+    assert!(matches!(stopped, Err(Error::Io { .. })), "{stopped:?}");
+    drop(repo);
+    let files = metadata_files(&open_at(&root));
+    assert!(files.contains_key("2.root.json") && files.contains_key("docs.json"));
+
+    // The next open reads the unversioned copies, and the next publish gives every such role
+    // a version clients can fetch.
+    let mut repo = open_at(&root);
+    assert_eq!(repo.published_version("docs"), Some(1));
+    assert!(
+        repo.targets("docs")
+            .unwrap()
+            .targets
+            .contains_key("docs/a.txt")
+    );
+    let report = repo.publish(&NoProgress).unwrap();
+    let written: Vec<&str> = report.roles.iter().map(|r| r.role.as_str()).collect();
+    assert!(
+        written.contains(&"docs") && written.contains(&"snapshot"),
+        "{written:?}"
+    );
+    let report = verify(&repo).unwrap();
+    assert!(report.consistent_snapshot);
+    assert!(!metadata_files(&repo).contains_key("docs.json"));
+}
+
+/// Opens the repository at `root` with the test key options.
+fn open_at(root: &Path) -> Repository {
+    let mut repo = Repository::open(FsStorage::new(root)).unwrap();
+    repo.set_key_options(TEST_KEYS);
+    repo
+}
+
+#[test]
 fn unchanged_roles_are_byte_identical() {
     let dir = tempfile::tempdir().unwrap();
     let mut repo = init(dir.path(), Scheme::Ed25519, true);
@@ -592,7 +752,8 @@ fn threshold_two_with_an_offline_key() {
     assert_eq!(signed.reissued[0].version, snapshot_version + 1);
     let after = metadata_files(&repo);
     assert_ne!(before["1.release.json"], after["1.release.json"]);
-    assert_eq!(after["1.release.json"], after["release.json"]);
+    // With consistent snapshots a delegated role has no unversioned copy.
+    assert!(!after.contains_key("release.json"), "{:?}", after.keys());
     assert_ne!(before["timestamp.json"], after["timestamp.json"]);
     let snapshot: Metadata<tuf_metadata::Snapshot> =
         Metadata::from_bytes(&after[&format!("{}.snapshot.json", snapshot_version + 1)]).unwrap();
@@ -951,13 +1112,31 @@ fn offline_rsa_key_is_read_with_the_scheme_the_role_lists() {
     verify(&repo).unwrap();
 }
 
-/// A storage that records the order of writes, links, renames and syncs.
+/// A storage that records the order of writes, links, renames, removals and syncs, and
+/// fails to make `fail_current` current (a crash at that point).
 struct Recording {
     inner: FsStorage,
     log: std::sync::Mutex<Vec<(&'static str, String)>>,
+    fail_current: Option<String>,
 }
 
 impl Recording {
+    fn new(root: PathBuf) -> Self {
+        Recording {
+            inner: FsStorage::new(root),
+            log: std::sync::Mutex::new(Vec::new()),
+            fail_current: None,
+        }
+    }
+
+    fn current(&self, path: &str) -> std::io::Result<()> {
+        self.record("current", path);
+        if self.fail_current.as_deref() == Some(path) {
+            return Err(std::io::Error::other(format!("injected failure at {path}")));
+        }
+        Ok(())
+    }
+
     fn record(&self, op: &'static str, path: &str) {
         self.log.lock().unwrap().push((op, path.to_owned()));
     }
@@ -1000,14 +1179,15 @@ impl tuf_repo::Storage for Recording {
         self.inner.write_stream(path, reader)
     }
     fn rename(&self, from: &str, to: &str) -> std::io::Result<()> {
-        self.record("current", to);
+        self.current(to)?;
         self.inner.rename(from, to)
     }
     fn link(&self, from: &str, to: &str) -> std::io::Result<()> {
-        self.record("current", to);
+        self.current(to)?;
         self.inner.link(from, to)
     }
     fn remove(&self, path: &str) -> std::io::Result<()> {
+        self.record("remove", path);
         self.inner.remove(path)
     }
     fn create_dir(&self, dir: &str) -> std::io::Result<()> {
@@ -1055,10 +1235,7 @@ fn assert_durability_order(log: &[(&'static str, String)]) {
 fn publish_and_sign_make_files_durable_before_listing_them() {
     for consistent in [true, false] {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Recording {
-            inner: FsStorage::new(dir.path().join("repo")),
-            log: std::sync::Mutex::new(Vec::new()),
-        };
+        let storage = Recording::new(dir.path().join("repo"));
         let mut repo = Repository::init(storage, &options(Scheme::Ed25519, consistent)).unwrap();
         assert_durability_order(&repo.storage().take());
         repo.delegate("targets", "docs", &delegation(globs(&["docs/*"]), 2))
@@ -1077,7 +1254,15 @@ fn publish_and_sign_make_files_durable_before_listing_them() {
                 .position(|(op, p)| *op == "current" && p == name)
                 .unwrap()
         };
-        assert!(current("metadata/docs.json") < current("metadata/snapshot.json"));
+        if consistent {
+            // Clients and `Repository::open` read `1.docs.json`: no unversioned copy.
+            assert!(
+                !log.iter().any(|(_, p)| p == "metadata/docs.json"),
+                "{log:?}"
+            );
+        } else {
+            assert!(current("metadata/docs.json") < current("metadata/snapshot.json"));
+        }
         assert!(current("metadata/targets.json") < current("metadata/snapshot.json"));
 
         // Signing docs again: the role, snapshot and timestamp in one commit.
