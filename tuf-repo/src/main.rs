@@ -435,8 +435,13 @@ impl Progress for Bars {
 const LOCK_FILE: &str = ".lock";
 
 /// A repository opened under its lock (released when dropped).
+///
+/// The repository itself is never freed: the process ends right after the command, and the
+/// operating system reclaims its pages at once, where freeing 100,000 targets entry by entry
+/// takes tens of milliseconds (6% of publishing 16,384 bins). It holds nothing that needs
+/// dropping: every write is synced before the command returns.
 struct Locked {
-    repo: Repository,
+    repo: std::mem::ManuallyDrop<Repository>,
     _lock: std::fs::File,
 }
 
@@ -471,7 +476,10 @@ fn open(dir: &Path, key_options: KeyOptions) -> Result<Locked, Failure> {
     fs4::FileExt::lock(&lock).map_err(|e| format!("locking {}: {e}", path.display()))?;
     let mut repo = Repository::open(FsStorage::new(dir))?;
     repo.set_key_options(key_options);
-    Ok(Locked { repo, _lock: lock })
+    Ok(Locked {
+        repo: std::mem::ManuallyDrop::new(repo),
+        _lock: lock,
+    })
 }
 
 /// Prints what a publish wrote; long lists of delegated roles are summarised.
