@@ -86,7 +86,17 @@ impl<T: Signed> Metadata<T> {
     /// signatures by one key id, [`Error::CanonicalJson`] when `signed` has no canonical form,
     /// or the first problem in `signed`.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        if let Some((fields, text)) = signed_last(bytes) {
+            if let Ok(metadata) = Self::from_envelope(fields, text) {
+                return Ok(metadata);
+            }
+        }
         let (fields, text) = envelope(bytes)?;
+        Self::from_envelope(fields, text)
+    }
+
+    /// [`Metadata::from_bytes`] after the envelope is split.
+    fn from_envelope(fields: Fields, text: &str) -> Result<Self, Error> {
         // The canonical form and the parse each read all of `signed`: side by side for large
         // roles (see [`crate::parallel`]); `assemble` reports errors in the sequential order.
         let (canonical, signed) = crate::parallel::join(
@@ -117,7 +127,21 @@ impl<T: Signed> Metadata<T> {
         bytes: &[u8],
         keys: RoleKeys<'_>,
     ) -> Result<(Self, VerificationResult), Error> {
-        let (mut fields, text) = envelope(bytes)?;
+        if let Some((fields, text)) = signed_last(bytes) {
+            if let Ok(verified) = Self::from_envelope_verified(fields, text, keys) {
+                return Ok(verified);
+            }
+        }
+        let (fields, text) = envelope(bytes)?;
+        Self::from_envelope_verified(fields, text, keys)
+    }
+
+    /// [`Metadata::from_bytes_verified`] after the envelope is split.
+    fn from_envelope_verified(
+        mut fields: Fields,
+        text: &str,
+        keys: RoleKeys<'_>,
+    ) -> Result<(Self, VerificationResult), Error> {
         let signatures = parse_signatures(fields.take("signatures")?)?;
         let check =
             || -> Result<(VerificationResult, Option<Vec<u8>>), canonical::CanonicalJsonError> {
@@ -329,6 +353,61 @@ impl<D: Signed + Delegator> Metadata<D> {
     }
 }
 
+/// [`envelope`] for the form python-tuf and tuf-repo write, members in sorted order with
+/// `signed` last: `{"signatures": [...], "signed": {...}}` with any JSON whitespace, and no
+/// other member. `signed` is then everything between its colon and the final `}` (trimmed),
+/// so it is found without scanning its text, which is all but a few hundred bytes of a
+/// large role.
+///
+/// The text so found is only *presumed* to be one JSON value: `None` when the envelope is
+/// not of this form, and a caller must treat any failure to read the result as a reason to
+/// start again from [`envelope`], which reads every form and names the precise error. When
+/// reading succeeds the two agree: the strict readers of `signed` (the parse and the
+/// canonical form both refuse trailing characters) accepted the text as exactly one value,
+/// so the document was exactly this two-member object.
+fn signed_last(bytes: &[u8]) -> Option<(Fields, &str)> {
+    const SIGNATURES: &[u8] = b"\"signatures\"";
+    const SIGNED: &[u8] = b"\"signed\"";
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let skip_space = |at: usize| {
+        bytes
+            .get(at..)
+            .and_then(|rest| rest.iter().position(|b| !is_space(b)))
+            .map(|n| at + n)
+    };
+    let expect = |at: usize, token: &[u8]| -> Option<usize> {
+        let at = skip_space(at)?;
+        (bytes.get(at..at.checked_add(token.len())?)? == token).then_some(at + token.len())
+    };
+    let at = expect(0, b"{")?;
+    let at = expect(at, SIGNATURES)?;
+    let at = expect(at, b":")?;
+    let at = skip_space(at)?;
+    // One value, and where it ends.
+    let mut values = serde_json::Deserializer::from_slice(bytes.get(at..)?).into_iter::<Value>();
+    let signatures = values.next()?.ok()?;
+    let at = at.checked_add(values.byte_offset())?;
+    let at = expect(at, b",")?;
+    let at = expect(at, SIGNED)?;
+    let at = expect(at, b":")?;
+    let start = skip_space(at)?;
+    let close = bytes.iter().rposition(|b| !is_space(b))?;
+    if bytes.get(close) != Some(&b'}') || close <= start {
+        return None;
+    }
+    let end = start
+        + bytes
+            .get(start..close)?
+            .iter()
+            .rposition(|b| !is_space(b))?
+        + 1;
+    let text = std::str::from_utf8(bytes.get(start..end)?).ok()?;
+    let mut rest = Map::new();
+    rest.insert("signatures".to_owned(), signatures);
+    let fields = Fields::new(Value::Object(rest), String::new()).ok()?;
+    Some((fields, text))
+}
+
 /// The envelope's members other than `signed` as fields, and the raw text of `signed`, so
 /// that `signed` is canonicalised from the bytes as received (python-tuf:
 /// `encode_canonical(json.loads(...)["signed"])`), with no number lost to an intermediate
@@ -396,4 +475,160 @@ pub(crate) fn parse_json(text: &str) -> Result<Value, Error> {
     serde_json::from_str(text).map_err(|e| Error::Json {
         reason: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Keys, RoleKeys, TargetFile, Targets};
+
+    /// What the general reader of the envelope gives, as text to compare.
+    fn general(bytes: &[u8]) -> String {
+        let read = envelope(bytes).and_then(|(f, t)| Metadata::<Targets>::from_envelope(f, t));
+        format!("{read:?}")
+    }
+
+    fn sample() -> String {
+        let mut targets = Targets::new("2030-01-01T00:00:00Z".parse().unwrap());
+        let file = TargetFile::from_data(b"data", &["sha256"]).unwrap();
+        targets.targets.insert("a}b\"c.txt".to_owned(), file);
+        let mut metadata = Metadata::new(targets);
+        metadata.add_signature(Signature {
+            keyid: tuf_crypto::KeyId::new("ab".repeat(32)),
+            sig: "cd".repeat(64),
+            unrecognized_fields: Map::new(),
+        });
+        String::from_utf8(metadata.to_bytes()).unwrap()
+    }
+
+    /// Every variant reads as the general reader reads it, through both entry points;
+    /// `fast` says whether the signed-last form is expected to be recognised.
+    fn agrees(text: &str, fast: bool) {
+        assert_eq!(signed_last(text.as_bytes()).is_some(), fast, "{text}");
+        agrees_either_way(text.as_bytes());
+    }
+
+    fn agrees_either_way(bytes: &[u8]) {
+        let shown = String::from_utf8_lossy(bytes);
+        let read = Metadata::<Targets>::from_bytes(bytes);
+        assert_eq!(format!("{read:?}"), general(bytes), "{shown}");
+        let keys = Keys::new();
+        let role_keys = RoleKeys {
+            keyids: &[],
+            threshold: 1,
+            keys: &keys,
+        };
+        let verified = Metadata::<Targets>::from_bytes_verified(bytes, role_keys);
+        let expected = envelope(bytes)
+            .and_then(|(f, t)| Metadata::<Targets>::from_envelope_verified(f, t, role_keys));
+        assert_eq!(format!("{verified:?}"), format!("{expected:?}"), "{shown}");
+    }
+
+    proptest::proptest! {
+        /// Any few bytes inserted into or removed from a written envelope: both readers
+        /// agree, in result or in error.
+        #[test]
+        fn signed_last_agrees_on_edited_envelopes(
+            edits in proptest::collection::vec(
+                (0.0f64..1.0, proptest::sample::select(&b"{}[],:\" \n\\x0-"[..]), proptest::bool::ANY),
+                1..4,
+            ),
+        ) {
+            let mut bytes = sample().into_bytes();
+            for (at, byte, insert) in edits {
+                // Most edits land near the envelope's own members, at either end.
+                let n = bytes.len();
+                let index = ((at * 400.0) as usize).min(n.saturating_sub(1));
+                let index = if at < 0.5 { index } else { n.saturating_sub(1 + index % 200) };
+                if insert {
+                    bytes.insert(index, byte);
+                } else if index < bytes.len() {
+                    bytes.remove(index);
+                }
+            }
+            agrees_either_way(&bytes);
+        }
+    }
+
+    #[test]
+    fn signed_last_reads_as_the_general_envelope() {
+        let written = sample();
+        assert!(written.find("\"signatures\"") < written.find("\"signed\""));
+        agrees(&written, true);
+        let compact: String = {
+            let value: Value = serde_json::from_str(&written).unwrap();
+            serde_json::to_string(&value).unwrap()
+        };
+        agrees(&compact, true);
+        agrees(&format!(" \r\n\t{written} \n\t"), true);
+        let signed_at = written.find("\"signed\"").unwrap();
+        let (head, tail) = written.split_at(signed_at);
+        let body = tail.trim_start_matches("\"signed\": ").trim_end();
+        let body = body.strip_suffix('}').unwrap().trim_end();
+        let signatures = head
+            .trim_start_matches('{')
+            .trim()
+            .trim_start_matches("\"signatures\": ")
+            .trim_end()
+            .trim_end_matches(',');
+
+        // Other orders and members go to the general reader, which gives the answer.
+        agrees(
+            &format!("{{\"signed\": {body}, \"signatures\": {signatures}}}"),
+            false,
+        );
+        agrees(
+            &format!("{{\"signatures\": {signatures}, \"signed\": {body}, \"x\": 1}}"),
+            true,
+        );
+        agrees(
+            &format!("{{\"signatures\": {signatures}, \"signed\": {{}}, \"signed\": {body}}}"),
+            true,
+        );
+        agrees(
+            &format!("{{\"signatures\": [], \"signatures\": {signatures}, \"signed\": {body}}}"),
+            false,
+        );
+        agrees(
+            &format!("{{\"\\u0073ignatures\": {signatures}, \"signed\": {body}}}"),
+            false,
+        );
+        // Malformed: the same error either way (the first two look like the form, and
+        // their `signed` text is refused).
+        agrees(
+            &format!("{{\"signatures\": {signatures}, \"signed\": {body}"),
+            true,
+        );
+        agrees(
+            &format!("{{\"signatures\": {signatures}, \"signed\": {body}}}}}"),
+            true,
+        );
+        agrees(
+            &format!("{{\"signatures\": {signatures}, \"signed\": {body}}} x"),
+            false,
+        );
+        agrees(
+            &format!("{{\"signatures\": {signatures}, \"signed\": }}"),
+            false,
+        );
+        agrees(
+            &format!("{{\"signatures\": {signatures} \"signed\": {body}}}"),
+            false,
+        );
+        agrees(
+            &format!("{{\"signatures\": {{}}, \"signed\": {body}}}"),
+            true,
+        );
+        agrees(
+            &format!("{{\"signatures\": {signatures}, \"signed\": [{body}]}}"),
+            true,
+        );
+        agrees(
+            &format!("{{\"signatures\": {signatures}, \"signed\": {body}, }}"),
+            true,
+        );
+        agrees("{}", false);
+        agrees("", false);
+        agrees("{\"signatures\": [", false);
+    }
 }
