@@ -529,7 +529,9 @@ fn report(config: &Config, machine: &str, table: &str) -> String {
            tough has no target cache, so its warm run downloads the target again.\n\
          - **create**: from known hashes (`path, length, sha256`), sign with ed25519 and write\n  \
            root, targets (or the 16,384 bins), snapshot and timestamp. Ours: `Repository::init`\n  \
-           (new keys), `add_bins`, `add_targets`, `publish`; it also syncs what it writes to disk\n  \
+           (new keys), `add_bins`, `add_targets`, `publish`, with the `tuf-repo` command's\n  \
+           allocator (mimalloc) and, as the command does, the repository left to the\n  \
+           operating system at exit; it also syncs what it writes to disk\n  \
            (the peers do not). python-tuf: the Metadata API (as in its hash-bin example). tough:\n  \
            `RepositoryEditor` from a signed root. tough has no succinct hash bins. Every create\n  \
            run writes a new directory, after a `sync(1)`; they are removed after the last\n  \

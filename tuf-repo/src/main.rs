@@ -353,6 +353,9 @@ fn parse_scheme(name: &str) -> Result<Scheme, String> {
         .map_err(|_| format!("unknown scheme `{name}`; expected one of {SCHEMES}"))
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
