@@ -195,15 +195,25 @@ impl SuccinctRoles {
     /// assert!(bins.is_delegated_role("bin-2c"));
     /// ```
     pub fn role_for_target(&self, target_path: &str) -> String {
+        self.bin_name(self.bin_for_target(target_path))
+    }
+
+    /// The index of the bin responsible for `target_path` (its name is
+    /// [`SuccinctRoles::bin_name`] of the index).
+    ///
+    /// ```
+    /// # use tuf_metadata::SuccinctRoles;
+    /// let bins = SuccinctRoles::new(vec![], 1, 8, "bin").unwrap();
+    /// assert_eq!(bins.bin_for_target("foo"), 0x2c);
+    /// ```
+    pub fn bin_for_target(&self, target_path: &str) -> u64 {
         let digest = Sha256::digest(target_path.as_bytes());
         let first: [u8; 4] = digest
             .get(..4)
             .and_then(|bytes| bytes.try_into().ok())
             .unwrap_or_default();
         // `bit_length` is 1 to 32 when parsed; saturate for a hand-built out-of-range value.
-        let index = u64::from(u32::from_be_bytes(first))
-            >> 32u32.saturating_sub(u32::from(self.bit_length));
-        self.bin_name(index)
+        u64::from(u32::from_be_bytes(first)) >> 32u32.saturating_sub(u32::from(self.bit_length))
     }
 
     /// Whether `role_name` names one of the bins. Stricter than python-tuf, which parses the

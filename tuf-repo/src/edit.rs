@@ -2,7 +2,7 @@
 //! roles it changes; nothing is signed or written until [`Repository::publish`] (or saved
 //! for a later command by [`Repository::save`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Map;
 use tuf_crypto::{KeyId, PublicKey, Scheme, Signer};
@@ -180,26 +180,23 @@ impl<S: Storage> Repository<S> {
         targets: Vec<(String, TargetFile)>,
     ) -> Result<Vec<String>, Error> {
         let start = role.unwrap_or("targets");
-        let mut delegators = None;
-        let mut placed = Vec::with_capacity(targets.len());
         // With bins under `start`, each path goes to its hash's bin (the bin is trusted for
         // it by construction), unless a bin delegates to bins again: then `place` walks.
-        let bins = self.bins_of(start);
-        for (path, _) in &targets {
-            layout::check_target_path(path)?;
-            if let Some(bins) = bins {
-                placed.push(bins.role_for_target(path));
+        if let Some(bins) = self.bins_of(start).cloned() {
+            let bin_of = bin_indices(&bins, &targets)?;
+            let mut used = bin_of.clone();
+            used.sort_unstable();
+            used.dedup();
+            let names: Vec<String> = used.iter().map(|&index| bins.bin_name(index)).collect();
+            if !names.iter().any(|name| self.has_bins(name)) {
+                return self.add_to_bins(targets, &bin_of, &used, &names);
             }
         }
-        let nested = || {
-            let distinct: HashSet<&str> = placed.iter().map(String::as_str).collect();
-            distinct.into_iter().any(|role| self.has_bins(role))
-        };
-        if bins.is_none() || nested() {
-            placed.clear();
-            for (path, _) in &targets {
-                placed.push(self.place(start, path, &|| self.delegator_map(), &mut delegators)?);
-            }
+        let mut delegators = None;
+        let mut placed = Vec::with_capacity(targets.len());
+        for (path, _) in &targets {
+            layout::check_target_path(path)?;
+            placed.push(self.place(start, path, &|| self.delegator_map(), &mut delegators)?);
         }
         // Grouped by role, so that a role's map is built in bulk.
         let mut per_role: HashMap<&str, Vec<(String, TargetFile)>> = HashMap::new();
@@ -214,15 +211,45 @@ impl<S: Storage> Repository<S> {
             }
         }
         for (role, batch) in per_role {
-            let map = &mut self.tracked_mut(role)?.edit().targets;
-            if batch.len() < map.len() / 8 {
-                map.extend(batch);
-            } else {
-                // Sorted once and built in bulk; a later entry for a path replaces an earlier
-                // one, as `insert` would.
-                let mut added: BTreeMap<String, TargetFile> = batch.into_iter().collect();
-                map.append(&mut added);
-            }
+            add_batch(&mut self.tracked_mut(role)?.edit().targets, batch);
+        }
+        Ok(placed)
+    }
+
+    /// [`Repository::add_targets`] into succinct hash bins: `bin_of` is the bin index of each
+    /// target, `used` the distinct indices (sorted) and `names` their role names. Returns the
+    /// role of each target.
+    fn add_to_bins(
+        &mut self,
+        targets: Vec<(String, TargetFile)>,
+        bin_of: &[u64],
+        used: &[u64],
+        names: &[String],
+    ) -> Result<Vec<String>, Error> {
+        // Every bin must exist before any target is added: all are added, or none.
+        for name in names {
+            self.tracked_mut(name)?;
+        }
+        let slot = |index: u64| used.binary_search(&index).unwrap_or_else(|at| at);
+        let placed: Vec<String> = bin_of
+            .iter()
+            .filter_map(|&index| names.get(slot(index)).cloned())
+            .collect();
+        // Targets in bin order, in their given order within a bin (a stable sort), so that
+        // each bin's map is built in one piece and a later entry for a path wins.
+        let mut order: Vec<usize> = (0..targets.len()).collect();
+        order.sort_by_key(|&target| bin_of.get(target).copied().unwrap_or_default());
+        let mut slots: Vec<Option<(String, TargetFile)>> = targets.into_iter().map(Some).collect();
+        let index_of = |target: &usize| bin_of.get(*target).copied().unwrap_or_default();
+        for run in order.chunk_by(|a, b| index_of(a) == index_of(b)) {
+            let Some(name) = run.first().and_then(|t| names.get(slot(index_of(t)))) else {
+                continue;
+            };
+            let batch: Vec<(String, TargetFile)> = run
+                .iter()
+                .filter_map(|&target| slots.get_mut(target).and_then(Option::take))
+                .collect();
+            add_batch(&mut self.tracked_mut(name)?.edit().targets, batch);
         }
         Ok(placed)
     }
@@ -802,4 +829,34 @@ impl<S: Storage> Repository<S> {
             .iter()
             .any(|(k, _)| *k == id)
     }
+}
+
+/// Adds `batch` to `map`; a later entry for a path replaces an earlier one, as `insert` would.
+fn add_batch(map: &mut BTreeMap<String, TargetFile>, batch: Vec<(String, TargetFile)>) {
+    if batch.len() < map.len() / 8 {
+        map.extend(batch);
+    } else {
+        // Sorted once and built in bulk (`collect` keeps the last of equal keys).
+        let mut added: BTreeMap<String, TargetFile> = batch.into_iter().collect();
+        map.append(&mut added);
+    }
+}
+
+/// Paths of one piece of [`bin_indices`]' work: a SHA-256 each.
+const BIN_CHUNK: usize = 4096;
+
+/// Checks every target path ([`layout::check_target_path`]) and computes its bin (TAP 15:
+/// the leading bits of the SHA-256 of the path), on every core.
+fn bin_indices(bins: &SuccinctRoles, targets: &[(String, TargetFile)]) -> Result<Vec<u64>, Error> {
+    let chunks: Vec<&[(String, TargetFile)]> = targets.chunks(BIN_CHUNK).collect();
+    let indices = crate::parallel::map(&chunks, crate::parallel::CPU_WORKERS, |chunk| {
+        chunk
+            .iter()
+            .map(|(path, _)| {
+                layout::check_target_path(path)?;
+                Ok(bins.bin_for_target(path))
+            })
+            .collect::<Result<Vec<u64>, Error>>()
+    })?;
+    Ok(indices.concat())
 }

@@ -1330,6 +1330,68 @@ fn add_targets_in_bulk_keeps_the_last_of_a_path() {
 }
 
 #[test]
+fn add_targets_into_bins_keeps_the_last_of_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut repo = init(dir.path(), Scheme::Ed25519, true);
+    repo.add_bins("targets", 16, "bin", Scheme::Ed25519)
+        .unwrap();
+    let bins = repo
+        .targets("targets")
+        .unwrap()
+        .delegations
+        .clone()
+        .unwrap();
+    let bins = bins.succinct_roles.unwrap();
+    let info = |content: &str| {
+        tuf_metadata::TargetFile::from_data(content.as_bytes(), &["sha256"]).unwrap()
+    };
+    for round in 0..3 {
+        let count = [3, 400, 2][round];
+        let batch: Vec<_> = (0..count)
+            .flat_map(|i| {
+                [
+                    (format!("p/{i}"), info(&format!("old {round} {i}"))),
+                    (
+                        format!("p/{}", count - 1 - i),
+                        info(&format!("mid {round} {i}")),
+                    ),
+                    (format!("p/{i}"), info(&format!("new {round} {i}"))),
+                ]
+            })
+            .collect();
+        let expected: Vec<String> = batch
+            .iter()
+            .map(|(path, _)| bins.role_for_target(path))
+            .collect();
+        // What inserting one by one leaves: the last entry given for each path.
+        let last: BTreeMap<String, tuf_metadata::TargetFile> = batch.iter().cloned().collect();
+        // The role of each target, in the order given.
+        assert_eq!(repo.add_targets(None, batch).unwrap(), expected);
+        for (path, file) in &last {
+            let bin = repo.targets(&bins.role_for_target(path)).unwrap();
+            assert_eq!(bin.targets.get(path), Some(file), "{path}");
+        }
+    }
+    let total: usize = bins
+        .role_names()
+        .map(|name| repo.targets(&name).unwrap().targets.len())
+        .sum();
+    assert_eq!(total, 400);
+    assert!(repo.targets("targets").unwrap().targets.is_empty());
+    // All or none: one bad path adds nothing.
+    let bad = vec![
+        ("q/ok".to_owned(), info("x")),
+        ("q/../no".to_owned(), info("y")),
+    ];
+    assert!(matches!(
+        repo.add_targets(None, bad),
+        Err(Error::TargetPath { .. })
+    ));
+    let ok_bin = bins.role_for_target("q/ok");
+    assert!(!repo.targets(&ok_bin).unwrap().targets.contains_key("q/ok"));
+}
+
+#[test]
 fn nested_bins_place_targets_through_both_levels() {
     let dir = tempfile::tempdir().unwrap();
     let mut repo = init(dir.path(), Scheme::Ed25519, true);
