@@ -187,10 +187,13 @@ impl Commit {
                 }
             }
         }
-        // Last: until the new snapshot is current, `Repository::open` may still read an
-        // unversioned copy (the previous layout had no versioned files).
-        for path in self.removals {
-            storage.remove(&path).map_err(Error::io(&path))?;
+        // Last, once every step is durable: until the new snapshot is, `Repository::open`
+        // may still read an unversioned copy (the previous layout had no versioned files).
+        if !self.removals.is_empty() {
+            storage.sync().map_err(Error::io("(sync)"))?;
+            for path in self.removals {
+                storage.remove(&path).map_err(Error::io(&path))?;
+            }
         }
         storage.sync().map_err(Error::io("(sync)"))
     }
@@ -554,13 +557,16 @@ impl<S: Storage> Repository<S> {
             root,
         )?;
         if consistent && self.old_copies {
-            // In reverse order: `Repository::open` looks for the first role's copy.
+            // The roles published before this publish, in reverse order: `Repository::open`
+            // looks for the first one's copy.
             commit.removals = self
                 .targets
-                .keys()
+                .iter()
                 .rev()
-                .filter(|name| !layout::has_current_copy(name, consistent))
-                .map(|name| layout::current_metadata(name))
+                .filter(|(name, tracked)| {
+                    tracked.published.is_some() && !layout::has_current_copy(name, consistent)
+                })
+                .map(|(name, _)| layout::current_metadata(name))
                 .collect();
         }
         commit.finish_with_online(storage, snapshot.as_ref(), timestamp.as_ref(), consistent)?;

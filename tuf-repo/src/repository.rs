@@ -190,25 +190,35 @@ pub(crate) fn read_json(storage: &dyn Storage, path: &str) -> Result<Value, Erro
     })
 }
 
-/// Reads the published version of targets role `role`, which snapshot lists at `listed`:
-/// the file [`layout::published_metadata`] names (spec 5.6.1: the file a client fetches).
+/// Reads the published version of targets role `role`, which the published snapshot lists at
+/// `listed`: the file clients fetch for it (spec 5.6.1, [`layout::client_metadata`]), or its
+/// unversioned copy when snapshot does not list it.
 ///
-/// When that file is missing the unversioned copy is read and the second value is `true`:
-/// a publish that switched consistent snapshots on stopped after the new root was made
-/// current and before the new snapshot, which still lists versions with no versioned file.
-/// Clients cannot fetch them, so the role needs a new version.
+/// When the file clients fetch is missing, the other layout's name is read instead and the
+/// second value is `true`: a publish that switched consistent snapshots on or off stopped
+/// after the new root was made current and before the new snapshot, so the published
+/// snapshot lists a version that clients of the new root cannot fetch. The role needs a new
+/// version.
 fn read_published_targets(
     storage: &dyn Storage,
     role: &str,
     listed: Option<u64>,
     consistent: bool,
 ) -> Result<(Option<Metadata<Targets>>, bool), Error> {
-    let path = layout::published_metadata(role, listed, consistent);
     let current = layout::current_metadata(role);
-    match read_metadata::<Targets>(storage, &path)? {
-        None if path != current => Ok((read_metadata::<Targets>(storage, &current)?, true)),
-        found => Ok((found, false)),
+    let Some(version) = listed else {
+        return Ok((read_metadata::<Targets>(storage, &current)?, false));
+    };
+    let client = layout::client_metadata(role, version, consistent);
+    if let Some(found) = read_metadata::<Targets>(storage, &client)? {
+        return Ok((Some(found), false));
     }
+    let other = if client == current {
+        layout::versioned_metadata(role, version)
+    } else {
+        current
+    };
+    Ok((read_metadata::<Targets>(storage, &other)?, true))
 }
 
 /// Loads role `role`: its published version (`published`, read from its current copy when
@@ -425,12 +435,21 @@ impl<S: Storage> Repository<S> {
             }
             targets.insert(name, tracked);
         }
+        // Snapshot needs no such check: a switch stopped before the new snapshot leaves every
+        // targets role unreachable (so snapshot changes), and one stopped after it leaves the
+        // timestamp behind, which the next publish catches up.
         let snapshot =
             load_role::<Snapshot>(&storage, &staged, "snapshot", Some(published_snapshot))?
                 .ok_or_else(|| missing("snapshot"))?;
-        // Copies are written for all delegated roles or for none, and removed last-first
-        // (see `Repository::publish`), so the first role tells.
-        let old_copies = match targets.keys().find(|name| *name != "targets") {
+        // Copies are written for every published delegated role or for none, and removed
+        // last-first after a sync (see `Commit::finish`), so the first published one tells.
+        // (A copy left by a removal that stopped half way is harmless: this and clients read
+        // the versioned file, and `verify` does not look at it.)
+        let first_published = targets
+            .iter()
+            .find(|(name, tracked)| *name != "targets" && tracked.published.is_some())
+            .map(|(name, _)| name);
+        let old_copies = match first_published {
             Some(first) if consistent => {
                 let path = layout::current_metadata(first);
                 storage.exists(&path).map_err(Error::io(&path))?

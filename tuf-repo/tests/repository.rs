@@ -45,7 +45,13 @@ fn file(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
     path
 }
 
-fn add(repo: &mut Repository, dir: &Path, role: Option<&str>, target: &str, content: &[u8]) {
+fn add<S: tuf_repo::Storage>(
+    repo: &mut Repository<S>,
+    dir: &Path,
+    role: Option<&str>,
+    target: &str,
+    content: &[u8],
+) {
     let (prefix, name) = match target.rsplit_once('/') {
         Some((prefix, name)) => (Some(prefix), name),
         None => (None, target),
@@ -340,14 +346,49 @@ fn unversioned_copies_of_an_earlier_layout_are_removed_by_the_next_publish() {
     }
     let mut repo = reopen(&repo);
     verify(&repo).unwrap();
+    // A role staged but never published, named first: it has no copy to find.
+    repo.delegate("targets", "aaa", &delegation(globs(&["aaa/*"]), 1))
+        .unwrap();
+    repo.save().unwrap();
+    let root = root_dir(&repo);
+    drop(repo);
 
     // A publish that changes only docs removes both copies (pics' too: it would go stale at
-    // the next change of pics, and the next open looks at the first role's copy only).
+    // the next change of pics, and the next open looks at one role's copy only), last role
+    // first, once everything else is durable.
+    let mut repo = Repository::open(Recording::new(root.clone())).unwrap();
+    repo.set_key_options(TEST_KEYS);
     add(&mut repo, dir.path(), Some("docs"), "docs/b.txt", b"b");
+    repo.storage().take();
     repo.publish(&NoProgress).unwrap();
+    let log = repo.storage().take();
+    let removed: Vec<&str> = log
+        .iter()
+        .filter(|(op, _)| *op == "remove")
+        .map(|(_, p)| p.as_str())
+        .filter(|p| p.starts_with("metadata/"))
+        .collect();
+    assert_eq!(
+        removed,
+        ["metadata/pics.json", "metadata/docs.json"],
+        "{log:?}"
+    );
+    let last_current = log.iter().rposition(|(op, _)| *op == "current").unwrap();
+    let first_remove = log
+        .iter()
+        .position(|(op, p)| *op == "remove" && p.starts_with("metadata/"))
+        .unwrap();
+    assert!(
+        log[last_current..first_remove]
+            .iter()
+            .any(|(op, _)| *op == "sync"),
+        "{log:?}"
+    );
+    drop(repo);
+    let repo = open_at(&root);
     let files = metadata_files(&repo);
     assert!(!files.contains_key("docs.json") && !files.contains_key("pics.json"));
-    assert!(files.contains_key("2.docs.json"));
+    assert!(files.contains_key("2.docs.json") && files.contains_key("1.aaa.json"));
     let mut repo = reopen(&repo);
     assert_eq!(repo.published_version("docs"), Some(2));
     assert_eq!(repo.published_version("pics"), Some(1));
@@ -389,48 +430,58 @@ fn switching_consistent_snapshots_with_delegated_roles() {
 }
 
 #[test]
-fn switching_consistent_snapshots_on_recovers_from_a_publish_stopped_after_the_root() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("repo");
-    let mut repo = init(dir.path(), Scheme::Ed25519, false);
-    repo.delegate("targets", "docs", &delegation(globs(&["docs/*"]), 1))
-        .unwrap();
-    add(&mut repo, dir.path(), Some("docs"), "docs/a.txt", b"a");
-    repo.publish(&NoProgress).unwrap();
-    drop(repo);
+fn a_switch_of_consistent_snapshots_stopped_after_the_root_is_repaired_by_the_next_publish() {
+    // Each step after the new root is made current, in publish order.
+    let cases = [
+        (true, "metadata/targets.json"),
+        (true, "metadata/snapshot.json"),
+        (true, "metadata/timestamp.json"),
+        (false, "metadata/docs.json"),
+        (false, "metadata/targets.json"),
+        (false, "metadata/snapshot.json"),
+        (false, "metadata/timestamp.json"),
+    ];
+    for (on, fail) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        let mut repo = init(dir.path(), Scheme::Ed25519, !on);
+        repo.delegate("targets", "docs", &delegation(globs(&["docs/*"]), 1))
+            .unwrap();
+        add(&mut repo, dir.path(), Some("docs"), "docs/a.txt", b"a");
+        repo.publish(&NoProgress).unwrap();
+        drop(repo);
 
-    // The switch stops where the new root is current and snapshot is not: the published
-    // snapshot lists versions that have no versioned file.
-    let mut storage = Recording::new(root.clone());
-    storage.fail_current = Some("metadata/snapshot.json".to_owned());
-    let mut repo = Repository::open(storage).unwrap();
-    repo.set_key_options(TEST_KEYS);
-    repo.set_consistent_snapshot(true);
-    let stopped = repo.publish(&NoProgress);
-    assert!(matches!(stopped, Err(Error::Io { .. })), "{stopped:?}");
-    drop(repo);
-    let files = metadata_files(&open_at(&root));
-    assert!(files.contains_key("2.root.json") && files.contains_key("docs.json"));
+        // The switch stops there: the new root is current, and the published snapshot (or
+        // timestamp) lists files that clients of the new root's layout cannot fetch.
+        let mut storage = Recording::new(root.clone());
+        storage.fail_current = Some(fail.to_owned());
+        let mut repo = Repository::open(storage).unwrap();
+        repo.set_key_options(TEST_KEYS);
+        repo.set_consistent_snapshot(on);
+        let stopped = repo.publish(&NoProgress);
+        assert!(
+            matches!(stopped, Err(Error::Io { .. })),
+            "{on} {fail}: {stopped:?}"
+        );
+        drop(repo);
+        assert!(metadata_files(&open_at(&root)).contains_key("2.root.json"));
 
-    // The next open reads the unversioned copies, and the next publish gives every such role
-    // a version clients can fetch.
-    let mut repo = open_at(&root);
-    assert_eq!(repo.published_version("docs"), Some(1));
-    assert!(
-        repo.targets("docs")
-            .unwrap()
-            .targets
-            .contains_key("docs/a.txt")
-    );
-    let report = repo.publish(&NoProgress).unwrap();
-    let written: Vec<&str> = report.roles.iter().map(|r| r.role.as_str()).collect();
-    assert!(
-        written.contains(&"docs") && written.contains(&"snapshot"),
-        "{written:?}"
-    );
-    let report = verify(&repo).unwrap();
-    assert!(report.consistent_snapshot);
-    assert!(!metadata_files(&repo).contains_key("docs.json"));
+        // The next open reads what is there, and the next publish makes every file the
+        // clients of the new root fetch exist.
+        let mut repo = open_at(&root);
+        assert!(repo.consistent_snapshot() == on, "{on} {fail}");
+        let docs = repo.targets("docs").unwrap();
+        assert!(docs.targets.contains_key("docs/a.txt"), "{on} {fail}");
+        repo.publish(&NoProgress).unwrap();
+        let report = verify(&repo).unwrap_or_else(|e| panic!("{on} {fail}: {e}"));
+        assert_eq!(report.consistent_snapshot, on);
+        assert_eq!(
+            metadata_files(&repo).contains_key("docs.json"),
+            !on,
+            "{on} {fail}"
+        );
+        verify(&open_at(&root)).unwrap();
+    }
 }
 
 /// Opens the repository at `root` with the test key options.
