@@ -43,9 +43,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
-use crate::server::{IO_TIMEOUT, finish, lock, percent_decode, read_head, write_head};
+use crate::server::{Acceptor, IO_TIMEOUT, finish, lock, percent_decode, read_head, write_head};
 
 /// Connections handled at once; more are answered with a 503.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -57,14 +56,15 @@ struct Shared {
     mounts: Mutex<Vec<Mount>>,
     requests: Mutex<Vec<String>>,
     active: AtomicUsize,
-    stop: AtomicBool,
+    /// Set when the server is dropped (by its [`Acceptor`]).
+    stop: Arc<AtomicBool>,
 }
 
 /// A running server; see the [module documentation](self).
 pub struct DirServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    _accept: Acceptor,
 }
 
 impl DirServer {
@@ -80,16 +80,18 @@ impl DirServer {
             mounts: Mutex::new(owned(mounts)),
             requests: Mutex::new(Vec::new()),
             active: AtomicUsize::new(0),
-            stop: AtomicBool::new(false),
+            stop: Arc::new(AtomicBool::new(false)),
         });
         let accept = {
             let shared = Arc::clone(&shared);
-            std::thread::spawn(move || accept_loop(&listener, &shared))
+            Acceptor::spawn(listener, addr, Arc::clone(&shared.stop), move |stream| {
+                connection(stream, &shared);
+            })
         };
         Ok(DirServer {
             addr,
             shared,
-            accept: Some(accept),
+            _accept: accept,
         })
     }
 
@@ -127,17 +129,6 @@ impl DirServer {
     }
 }
 
-impl Drop for DirServer {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-        if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
-        }
-    }
-}
-
 fn owned(mounts: &[(&str, &Path)]) -> Vec<Mount> {
     mounts
         .iter()
@@ -145,24 +136,20 @@ fn owned(mounts: &[(&str, &Path)]) -> Vec<Mount> {
         .collect()
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    for stream in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(mut stream) = stream else { continue };
-        if shared.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            shared.active.fetch_sub(1, Ordering::SeqCst);
-            let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
-            respond(&mut stream, "503 Service Unavailable", b"busy\n", true);
-            continue;
-        }
-        let shared = Arc::clone(shared);
-        std::thread::spawn(move || {
-            handle(stream, &shared);
-            shared.active.fetch_sub(1, Ordering::SeqCst);
-        });
+/// One accepted connection: handled on a thread of its own, or answered with a 503 past
+/// [`MAX_CONNECTIONS`].
+fn connection(mut stream: TcpStream, shared: &Arc<Shared>) {
+    if shared.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+        shared.active.fetch_sub(1, Ordering::SeqCst);
+        let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
+        respond(&mut stream, "503 Service Unavailable", b"busy\n", true);
+        return;
     }
+    let shared = Arc::clone(shared);
+    std::thread::spawn(move || {
+        handle(stream, &shared);
+        shared.active.fetch_sub(1, Ordering::SeqCst);
+    });
 }
 
 fn handle(mut stream: TcpStream, shared: &Shared) {

@@ -41,14 +41,64 @@ struct Content {
 struct Shared {
     content: RwLock<Arc<Content>>,
     requests: Mutex<Vec<String>>,
-    stop: AtomicBool,
+    /// Set when the server is dropped (by its [`Acceptor`]).
+    stop: Arc<AtomicBool>,
 }
 
 /// The server; stops when dropped.
 pub struct Server {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    _accept: Acceptor,
+}
+
+/// The accept thread of a server: hands every connection to a handler until dropped. Dropping
+/// it sets `stop` (which the connection handlers also watch), wakes the accept loop with a
+/// connection of its own and joins the thread.
+pub(crate) struct Acceptor {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Acceptor {
+    /// Accepts on `listener` (bound to `addr`), calling `on_connection` for each connection
+    /// until `stop` is set.
+    pub(crate) fn spawn(
+        listener: TcpListener,
+        addr: SocketAddr,
+        stop: Arc<AtomicBool>,
+        on_connection: impl Fn(TcpStream) + Send + 'static,
+    ) -> Acceptor {
+        let thread = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    on_connection(stream);
+                }
+            })
+        };
+        Acceptor {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Acceptor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Server {
@@ -65,21 +115,15 @@ impl Server {
         let shared = Arc::new(Shared::default());
         let accept = {
             let shared = Arc::clone(&shared);
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if shared.stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let shared = Arc::clone(&shared);
-                    std::thread::spawn(move || handle(stream, &shared));
-                }
+            Acceptor::spawn(listener, addr, Arc::clone(&shared.stop), move |stream| {
+                let shared = Arc::clone(&shared);
+                std::thread::spawn(move || handle(stream, &shared));
             })
         };
         Ok(Server {
             addr,
             shared,
-            accept: Some(accept),
+            _accept: accept,
         })
     }
 
@@ -105,17 +149,6 @@ impl Server {
     /// The requests so far (paths relative to the root), clearing the record.
     pub fn take_requests(&self) -> Vec<String> {
         std::mem::take(&mut *lock(&self.shared.requests))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-        if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
-        }
     }
 }
 
