@@ -44,7 +44,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::server::{Acceptor, IO_TIMEOUT, finish, lock, percent_decode, read_head, write_head};
+use crate::server::{
+    Acceptor, IO_TIMEOUT, finish, lock, percent_decode, read_request_line, write_head,
+};
 
 /// Connections handled at once; more are answered with a 503.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -153,15 +155,11 @@ fn connection(mut stream: TcpStream, shared: &Arc<Shared>) {
 }
 
 fn handle(mut stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
-    let Some(head) = read_head(&mut stream) else {
+    let Some((method, target)) = read_request_line(&mut stream) else {
         return;
     };
-    let request_line = head.lines().next().unwrap_or_default();
-    let mut parts = request_line.split(' ');
-    let (method, target) = (parts.next().unwrap_or_default(), parts.next());
-    let Some(target) = target else {
+    let method = method.as_str();
+    let Some(target) = target.as_deref() else {
         respond(&mut stream, "400 Bad Request", b"bad request\n", true);
         return;
     };

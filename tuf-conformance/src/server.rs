@@ -156,15 +156,24 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn handle(mut stream: TcpStream, shared: &Shared) {
+/// Sets the I/O timeouts of a new connection and reads its request line: the method and,
+/// if present, the target. `None` when no request head arrives.
+pub(crate) fn read_request_line(stream: &mut TcpStream) -> Option<(String, Option<String>)> {
     let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
     let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
-    let Some(head) = read_head(&mut stream) else {
-        return;
-    };
+    let head = read_head(stream)?;
     let request_line = head.lines().next().unwrap_or_default();
     let mut parts = request_line.split(' ');
-    let (method, target) = (parts.next().unwrap_or_default(), parts.next());
+    let method = parts.next().unwrap_or_default().to_owned();
+    Some((method, parts.next().map(str::to_owned)))
+}
+
+fn handle(mut stream: TcpStream, shared: &Shared) {
+    let Some((method, target)) = read_request_line(&mut stream) else {
+        return;
+    };
+    let method = method.as_str();
+    let target = target.as_deref();
     if shared.stop.load(Ordering::SeqCst) {
         return;
     }
