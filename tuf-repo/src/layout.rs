@@ -81,25 +81,6 @@ pub fn has_current_copy(role: &str, consistent_snapshot: bool) -> bool {
     !consistent_snapshot || tuf_metadata::TOP_LEVEL_ROLE_NAMES.contains(&role)
 }
 
-/// The file that holds the published version `version` of `role` (`None`: not known):
-/// `V.<role>.json` for a delegated role with consistent snapshots, else
-/// `metadata/<role>.json` ([`has_current_copy`]).
-///
-/// ```
-/// use tuf_repo::layout::published_metadata;
-/// assert_eq!(published_metadata("bins-0", Some(3), true), "metadata/3.bins-0.json");
-/// assert_eq!(published_metadata("targets", Some(3), true), "metadata/targets.json");
-/// assert_eq!(published_metadata("bins-0", Some(3), false), "metadata/bins-0.json");
-/// ```
-pub fn published_metadata(role: &str, version: Option<u64>, consistent_snapshot: bool) -> String {
-    match version {
-        Some(version) if !has_current_copy(role, consistent_snapshot) => {
-            versioned_metadata(role, version)
-        }
-        _ => current_metadata(role),
-    }
-}
-
 /// `staged/<role>.json`.
 pub fn staged_metadata(role: &str) -> String {
     format!("{STAGED_DIR}/{}.json", quote(role))

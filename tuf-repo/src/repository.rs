@@ -221,18 +221,13 @@ fn read_published_targets(
     Ok((read_metadata::<Targets>(storage, &other)?, true))
 }
 
-/// Loads role `role`: its published version (`published`, read from its current copy when
-/// `None`) and its staged edit, if any.
+/// Loads role `role`: its published version `published` (if any) and its staged edit.
 fn load_role<T: RoleType>(
     storage: &dyn Storage,
     staged: &BTreeSet<String>,
     role: &str,
-    published: Option<Option<Metadata<T>>>,
+    published: Option<Metadata<T>>,
 ) -> Result<Option<Tracked<T>>, Error> {
-    let published = match published {
-        Some(published) => published,
-        None => read_metadata::<T>(storage, &layout::current_metadata(role))?,
-    };
     let staged_path = layout::staged_metadata(role);
     let edited = if staged.contains(&staged_path) {
         let value = read_json(storage, &staged_path)?;
@@ -402,9 +397,11 @@ impl<S: Storage> Repository<S> {
             reason: format!("role `{role}` has no metadata"),
         };
         let consistent = published_root.signed().consistent_snapshot.unwrap_or(false);
-        let root =
-            load_role::<Root>(&storage, &staged, "root", None)?.ok_or_else(|| missing("root"))?;
-        let timestamp = load_role::<Timestamp>(&storage, &staged, "timestamp", None)?
+        let root = load_role(&storage, &staged, "root", Some(published_root.clone()))?
+            .ok_or_else(|| missing("root"))?;
+        let published_timestamp =
+            read_metadata::<Timestamp>(&storage, &layout::current_metadata("timestamp"))?;
+        let timestamp = load_role(&storage, &staged, "timestamp", published_timestamp)?
             .ok_or_else(|| missing("timestamp"))?;
         // The published snapshot names the published version of every targets role.
         let published_snapshot =
@@ -421,8 +418,8 @@ impl<S: Storage> Repository<S> {
                 .map(|m| m.version);
             let (published, unreachable) =
                 read_published_targets(&storage, &name, listed, consistent)?;
-            let mut tracked = load_role::<Targets>(&storage, &staged, &name, Some(published))?
-                .ok_or_else(|| missing(&name))?;
+            let mut tracked =
+                load_role(&storage, &staged, &name, published)?.ok_or_else(|| missing(&name))?;
             if unreachable {
                 tracked.touch();
             }
@@ -438,9 +435,8 @@ impl<S: Storage> Repository<S> {
         // Snapshot needs no such check: a switch stopped before the new snapshot leaves every
         // targets role unreachable (so snapshot changes), and one stopped after it leaves the
         // timestamp behind, which the next publish catches up.
-        let snapshot =
-            load_role::<Snapshot>(&storage, &staged, "snapshot", Some(published_snapshot))?
-                .ok_or_else(|| missing("snapshot"))?;
+        let snapshot = load_role(&storage, &staged, "snapshot", published_snapshot)?
+            .ok_or_else(|| missing("snapshot"))?;
         // Copies are written for every published delegated role or for none, and removed
         // last-first after a sync (see `Commit::finish`), so the first published one tells.
         // (A copy left by a removal that stopped half way is harmless: this and clients read
@@ -637,10 +633,15 @@ impl<S: Storage> Repository<S> {
         self.root.current.consistent_snapshot.unwrap_or(false)
     }
 
-    /// The file holding the published version of `role` ([`layout::published_metadata`]).
+    /// The file holding the published version of `role`: for a targets role, the file
+    /// clients fetch ([`layout::client_metadata`]); else its unversioned copy.
     pub(crate) fn published_file(&self, role: &str) -> String {
-        let version = self.targets.get(role).and_then(|t| t.published);
-        layout::published_metadata(role, version, self.published_consistent_snapshot())
+        match self.targets.get(role).and_then(|t| t.published) {
+            Some(version) => {
+                layout::client_metadata(role, version, self.published_consistent_snapshot())
+            }
+            None => layout::current_metadata(role),
+        }
     }
 
     /// Whether the published root uses consistent snapshots (the layout on disk now).
