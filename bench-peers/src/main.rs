@@ -7,6 +7,7 @@
 //! bench-peers generate DIR                    the workloads alone (see `generate`)
 //! bench-peers create-ours HASHES OUT [--bins N]
 //! bench-peers measure CMD ARGS...             one measured process (see `measure`)
+//! bench-peers serve DIR                       serve DIR on 127.0.0.1 as `run` does, until killed
 //! ```
 //!
 //! `cargo xtask bench-peers` builds everything (release), installs the pinned peers and calls
@@ -66,8 +67,24 @@ fn dispatch(args: &[String]) -> anyhow::Result<()> {
             }
             generate::create(&PathBuf::from(hashes), &PathBuf::from(out), bins)
         }
+        Some("serve") => {
+            let [dir] = &args[1..] else {
+                bail!("serve DIR");
+            };
+            if dir.starts_with('-') {
+                bail!("serve DIR");
+            }
+            let base = serve::start(&PathBuf::from(dir))?;
+            println!("{base}");
+            // Until interrupted: the server runs on its own thread.
+            loop {
+                std::thread::park();
+            }
+        }
         Some("run") => harness::run(&run_config(&args[1..])?),
-        _ => bail!("usage: bench-peers run|generate|create-ours|measure ... (see the crate docs)"),
+        _ => bail!(
+            "usage: bench-peers run|generate|create-ours|measure|serve ... (see the crate docs)"
+        ),
     }
 }
 

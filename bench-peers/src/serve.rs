@@ -1,6 +1,6 @@
 //! A static file server on 127.0.0.1 for the client runs (python-tuf's ngclient fetches over
 //! HTTP only, so every client is timed over the same loopback HTTP). One thread per
-//! connection, `Connection: close`, files read from the page cache.
+//! connection, `Connection: close`, files sent from the page cache.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -41,14 +41,17 @@ fn serve(stream: TcpStream, dir: &Path) -> std::io::Result<()> {
     let safe = !relative.split('/').any(|part| part == ".." || part == ".");
     let file = dir.join(relative);
     let mut stream = stream;
-    match std::fs::read(&file) {
-        Ok(body) if safe => {
+    let opened = std::fs::File::open(&file).and_then(|f| Ok((f.metadata()?, f)));
+    match opened {
+        Ok((meta, mut body)) if safe && meta.is_file() => {
+            let length = meta.len();
             write!(
                 stream,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
-                body.len()
+                "HTTP/1.1 200 OK\r\nContent-Length: {length}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
             )?;
-            stream.write_all(&body)?;
+            // File to socket in the kernel (`sendfile` on Linux): the server's share of the
+            // two cores stays small, whichever client is measured.
+            std::io::copy(&mut body, &mut stream)?;
         }
         _ => stream.write_all(
             b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
