@@ -212,11 +212,34 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Reads `path<TAB>length<TAB>sha256` lines.
+/// Reads `path<TAB>length<TAB>sha256` lines: the two halves of the file side by side (split
+/// at a line boundary), the second appended to the first, so the order is the file's.
 fn read_hashes(path: &Path) -> anyhow::Result<Vec<(String, TargetFile)>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut targets = Vec::with_capacity(TARGETS);
+    let half = text.len() / 2;
+    let middle = text
+        .as_bytes()
+        .get(half..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+        .map_or(text.len(), |newline| half + newline + 1);
+    let (first, second) = text.split_at(middle);
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| parse_hashes(second, path, 0));
+        (parse_hashes(first, path, TARGETS), second.join())
+    });
+    let mut targets = first?;
+    targets.extend(second.map_err(|_| anyhow::anyhow!("the reader thread panicked"))??);
+    Ok(targets)
+}
+
+/// The targets of `path<TAB>length<TAB>sha256` lines (read from `path`, for errors).
+fn parse_hashes(
+    text: &str,
+    path: &Path,
+    capacity: usize,
+) -> anyhow::Result<Vec<(String, TargetFile)>> {
+    let mut targets = Vec::with_capacity(capacity);
     for line in text.lines() {
         let mut fields = line.split('\t');
         let (Some(target), Some(length), Some(sha256), None) =
@@ -226,7 +249,7 @@ fn read_hashes(path: &Path) -> anyhow::Result<Vec<(String, TargetFile)>> {
         };
         let file = TargetFile {
             length: length.parse()?,
-            hashes: [("sha256".to_owned(), sha256.to_owned())].into(),
+            hashes: [("sha256", sha256)].into(),
             custom: None,
             unrecognized_fields: Default::default(),
         };

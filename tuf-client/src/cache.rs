@@ -5,7 +5,7 @@
 //! `*.json` file at the top of the directory. Every write goes to a temporary file in the same
 //! directory (never named `*.json`), is flushed to disk, renamed over the final name and the
 //! directory is flushed too (once after several renames): a crash leaves either the old file
-//! or the new one, never half a file.
+//! or the new one, never half a file. Large files are written with direct I/O ([`direct`]).
 //!
 //! Several processes may share one metadata directory; [`MetadataCache::lock`] serialises them
 //! with an advisory lock on `.lock` in that directory.
@@ -21,6 +21,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+pub mod direct;
 
 /// Why a cache operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -519,7 +521,7 @@ fn stage_file(temp: PathBuf, final_path: PathBuf, bytes: &[u8]) -> Result<Staged
         .create_new(true)
         .open(&staged.temp)
         .map_err(io_err(&staged.temp))?;
-    file.write_all(bytes)
+    direct::write_all(&mut file, &staged.temp, bytes)
         .and_then(|()| file.sync_all())
         .map_err(io_err(&staged.temp))?;
     Ok(staged)

@@ -10,13 +10,18 @@
 //! at [`Storage::sync`]: the repository syncs before it makes visible a file that refers to
 //! earlier ones (snapshot after the targets roles it lists, timestamp after the snapshot, any
 //! metadata after the target files it describes), so a crash can lose the last publish but
-//! never leave metadata pointing at a file that is not on disk.
+//! never leave metadata pointing at a file that is not on disk. [`FsStorage`] writes files of
+//! a megabyte or more with direct I/O where the file system has it
+//! ([`tuf_client::cache::direct`]): the page cache is skipped, the result is the same.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+// Large files (a targets role listing many targets) are written with direct I/O on Linux.
+use tuf_client::cache::direct;
 
 /// Storage of the files of one repository.
 ///
@@ -292,13 +297,13 @@ impl FsStorage {
         }
     }
 
-    /// Writes a new temporary file next to `target` with `fill`, then renames it over
-    /// `target`. The temporary file is removed on failure.
+    /// Writes a new temporary file next to `target` with `fill` (given the file and its
+    /// path), then renames it over `target`. The temporary file is removed on failure.
     fn replace_with(
         &self,
         target: &Path,
         private: bool,
-        fill: &mut dyn FnMut(&mut File) -> io::Result<u64>,
+        fill: &mut dyn FnMut(&mut File, &Path) -> io::Result<u64>,
     ) -> io::Result<u64> {
         if private {
             create_private_dir(target)?;
@@ -313,7 +318,7 @@ impl FsStorage {
         }
         let mut file = self.with_parents(target, &mut || options.open(&temp))?;
         let durable_now = private || self.durability == Durability::EachWrite;
-        let written = fill(&mut file).and_then(|n| {
+        let written = fill(&mut file, &temp).and_then(|n| {
             if durable_now {
                 file.sync_all()?;
             }
@@ -514,8 +519,8 @@ impl Storage for FsStorage {
 
     fn write(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
         let target = self.local(path)?;
-        self.replace_with(&target, false, &mut |file| {
-            file.write_all(bytes)?;
+        self.replace_with(&target, false, &mut |file, temp| {
+            direct::write_all(file, temp, bytes)?;
             Ok(bytes.len() as u64)
         })
         .map(|_| ())
@@ -534,7 +539,7 @@ impl Storage for FsStorage {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return self.write(path, bytes),
             Err(e) => return Err(e),
         };
-        if let Err(e) = file.write_all(bytes) {
+        if let Err(e) = direct::write_all(&mut file, &target, bytes) {
             drop(file);
             let _ = fs::remove_file(&target);
             return Err(e);
@@ -544,7 +549,7 @@ impl Storage for FsStorage {
 
     fn write_private(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
         let target = self.local(path)?;
-        self.replace_with(&target, true, &mut |file| {
+        self.replace_with(&target, true, &mut |file, _| {
             file.write_all(bytes)?;
             Ok(bytes.len() as u64)
         })
@@ -553,7 +558,7 @@ impl Storage for FsStorage {
 
     fn write_stream(&self, path: &str, reader: &mut dyn Read) -> io::Result<u64> {
         let target = self.local(path)?;
-        self.replace_with(&target, false, &mut |file| copy_stream(reader, file))
+        self.replace_with(&target, false, &mut |file, _| copy_stream(reader, file))
     }
 
     fn rename(&self, from: &str, to: &str) -> io::Result<()> {
