@@ -314,14 +314,15 @@ pub fn persist_target(
 
 /// A target download in progress: a temporary file in the metadata directory (never in the
 /// target directory, which only ever receives verified files, `CLIENT-CLI.md`), written as the
-/// bytes arrive so that a large target is never held in memory.
+/// bytes arrive (a megabyte at a time, with direct I/O where available: [`direct`]) so that a
+/// large target is never held in memory.
 ///
 /// Nothing is verified here: the caller checks length and hashes of what it wrote and only
 /// then calls [`StagedTarget::persist`]. Dropped without `persist`, the file is removed.
 #[derive(Debug)]
 pub struct StagedTarget {
     path: PathBuf,
-    file: Option<io::BufWriter<File>>,
+    file: Option<direct::DirectWriter>,
 }
 
 impl StagedTarget {
@@ -339,8 +340,8 @@ impl StagedTarget {
             .open(&path)
             .map_err(io_err(&path))?;
         Ok(StagedTarget {
+            file: Some(direct::DirectWriter::new(file, &path)),
             path,
-            file: Some(io::BufWriter::with_capacity(1 << 16, file)),
         })
     }
 
@@ -363,10 +364,7 @@ impl StagedTarget {
         sweep_dead_writers(target_dir, TARGET_TEMP);
         let final_path = target_dir.join(file_name);
         if let Some(writer) = self.file.take() {
-            let file = writer.into_inner().map_err(|e| CacheError::Io {
-                path: self.path.clone(),
-                source: e.into_error(),
-            })?;
+            let file = writer.finish().map_err(io_err(&self.path))?;
             file.sync_all().map_err(io_err(&self.path))?;
         }
         match fs::rename(&self.path, &final_path) {

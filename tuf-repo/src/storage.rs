@@ -11,8 +11,9 @@
 //! earlier ones (snapshot after the targets roles it lists, timestamp after the snapshot, any
 //! metadata after the target files it describes), so a crash can lose the last publish but
 //! never leave metadata pointing at a file that is not on disk. [`FsStorage`] writes files of
-//! a megabyte or more with direct I/O where the file system has it
-//! ([`tuf_client::cache::direct`]): the page cache is skipped, the result is the same.
+//! a megabyte or more (metadata, and target files as they are copied in) with direct I/O where
+//! the file system has it ([`tuf_client::cache::direct`]): the page cache is skipped, the
+//! result is the same.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -558,7 +559,12 @@ impl Storage for FsStorage {
 
     fn write_stream(&self, path: &str, reader: &mut dyn Read) -> io::Result<u64> {
         let target = self.local(path)?;
-        self.replace_with(&target, false, &mut |file, _| copy_stream(reader, file))
+        self.replace_with(&target, false, &mut |file, temp| {
+            let mut writer = direct::DirectWriter::new(file.try_clone()?, temp);
+            let copied = copy_stream(reader, &mut writer)?;
+            writer.finish()?;
+            Ok(copied)
+        })
     }
 
     fn rename(&self, from: &str, to: &str) -> io::Result<()> {

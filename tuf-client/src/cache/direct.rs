@@ -9,35 +9,35 @@
 //! a large role while its cache copy is written keeps both cores for the verification.
 //!
 //! Direct I/O needs the memory, the file offset and the length of every write aligned to the
-//! device's logical block size: the bytes pass through an aligned buffer, the aligned prefix
-//! of the file is written directly, and the last partial block through the caller's ordinary
-//! (buffered) handle, as are whole files below [`DIRECT_MIN_LEN`] and every file on a system
-//! or file system without direct I/O (the open or the first write fails with `EINVAL`, and
-//! nothing has been written yet). The two handles never write the same block, and each direct
-//! write has completed before the next write starts, so the file holds exactly `bytes`.
-//! Durability is unchanged: direct I/O does not flush the device's cache, so callers still
-//! `sync_all` the file as before.
+//! device's logical block size. A [`DirectWriter`] collects the bytes in an aligned buffer and
+//! writes each full buffer directly; the last partial buffer goes through the file's ordinary
+//! (buffered) handle, as does everything on a system or file system without direct I/O (the
+//! open or the first direct write fails with `EINVAL` before anything was written). The two
+//! handles never write the same block, and each direct write has completed before the next
+//! write starts, so the file holds exactly the bytes written, in order. Durability is
+//! unchanged: direct I/O does not flush the device's cache, so callers still `sync_all` the
+//! file as before.
 
 use std::fs::File;
-use std::io::{self, Write};
-use std::path::Path;
+use std::io::{self, Seek as _, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
-/// Files of at least this many bytes are written with direct I/O where it is available.
-pub const DIRECT_MIN_LEN: usize = 1 << 20;
+/// Files of at least this many bytes are written with direct I/O by [`write_all`] where it is
+/// available (smaller ones never fill a buffer of [`DirectWriter`]).
+pub const DIRECT_MIN_LEN: usize = CHUNK;
 
 /// Alignment of memory, offsets and lengths of direct writes: a multiple of the logical
 /// block size of common devices (512 or 4096 bytes).
-#[cfg(target_os = "linux")]
 const ALIGN: usize = 4096;
 
-/// Bytes per direct write (a multiple of [`ALIGN`]).
-#[cfg(target_os = "linux")]
+/// Bytes per direct write, and the size of a [`DirectWriter`]'s buffer (a multiple of
+/// [`ALIGN`]).
 const CHUNK: usize = 1 << 20;
 
-/// Writes all of `bytes` to `file`, a new, empty file just opened for writing at `path`.
-/// Large files are written with direct I/O on Linux (see the module documentation); the
-/// result is the same file as `file.write_all(bytes)` gives. The file position of `file` is
-/// left unspecified. Callers that need the bytes durable still call `file.sync_all()`.
+/// Writes all of `bytes` to `file`, a new, empty file just opened for writing at `path`, as
+/// `file.write_all(bytes)` would; files of [`DIRECT_MIN_LEN`] bytes or more through a
+/// [`DirectWriter`]. The file position of `file` is left unspecified. Callers that need the
+/// bytes durable still call `file.sync_all()`.
 ///
 /// ```
 /// # fn main() -> std::io::Result<()> {
@@ -55,30 +55,176 @@ const CHUNK: usize = 1 << 20;
 /// # Errors
 /// The first write error (an unsupported direct write is not one: it falls back).
 pub fn write_all(file: &mut File, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    if bytes.len() >= DIRECT_MIN_LEN {
-        let done = linux::write_prefix(path, bytes, usize::MAX)?;
-        return finish(file, bytes, done);
+    if bytes.len() < DIRECT_MIN_LEN {
+        return file.write_all(bytes);
     }
-    let _ = path;
-    file.write_all(bytes)
+    #[cfg(target_os = "linux")]
+    if bytes.as_ptr().align_offset(ALIGN) == 0 {
+        // Already aligned in memory (large allocations usually are): written from where it
+        // lies, without a buffer.
+        if let Some(mut direct) = linux::open_direct(path)? {
+            let done = linux::write_aligned_prefix(&mut direct, bytes)?;
+            file.seek(SeekFrom::Start(done as u64))?;
+            return file.write_all(bytes.get(done..).unwrap_or_default());
+        }
+        return file.write_all(bytes);
+    }
+    let mut writer = DirectWriter::new(file.try_clone()?, path);
+    writer.write_all(bytes)?;
+    writer.finish().map(drop)
 }
 
-/// Writes `bytes[done..]` at offset `done` through the buffered handle.
-#[cfg(target_os = "linux")]
-fn finish(file: &mut File, bytes: &[u8], done: usize) -> io::Result<()> {
-    use std::os::unix::fs::FileExt as _;
-    let rest = bytes.get(done..).unwrap_or_default();
-    if rest.is_empty() {
-        return Ok(());
+/// How a [`DirectWriter`] sends full buffers.
+#[derive(Debug)]
+enum Mode {
+    /// Direct I/O not tried yet (nothing written yet).
+    Untried,
+    /// Through this handle, opened with `O_DIRECT`.
+    #[cfg(target_os = "linux")]
+    Direct(File),
+    /// Through the ordinary handle, at its current position.
+    Buffered,
+}
+
+/// A writer of a new file, buffering in an aligned buffer of 1 MiB and writing every full
+/// buffer with direct I/O where the system and file system have it (see the module
+/// documentation), else through the file's ordinary handle. [`DirectWriter::finish`] writes
+/// what is left and hands the file back, to be synced; [`Write::flush`] writes nothing, so
+/// that the direct writes stay aligned. Dropped without `finish`, the buffered bytes are lost.
+///
+/// ```
+/// use std::io::Write as _;
+/// # fn main() -> std::io::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("download");
+/// let file = std::fs::File::create_new(&path)?;
+/// let mut writer = tuf_client::cache::direct::DirectWriter::new(file, &path);
+/// for _ in 0..40 {
+///     writer.write_all(&[7u8; 100_000])?;
+/// }
+/// writer.finish()?.sync_all()?;
+/// assert_eq!(std::fs::read(&path)?, vec![7u8; 4_000_000]);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct DirectWriter {
+    file: File,
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    path: PathBuf,
+    mode: Mode,
+    /// Capacity `CHUNK + ALIGN`, never exceeded (so never moved, and the window stays
+    /// aligned); the window is `buffer[start..]`, at most `CHUNK` bytes. Bytes are written
+    /// into it only as they arrive: a small file touches only the memory it needs.
+    buffer: Vec<u8>,
+    start: usize,
+    /// Bytes of the window in use (`buffer.len() - start`).
+    filled: usize,
+    /// Bytes in the file so far (all through the direct handle while the mode is `Direct`).
+    written: u64,
+}
+
+impl DirectWriter {
+    /// Writes to `file`, a new, empty file opened for writing at `path` (which a direct-I/O
+    /// handle is opened on when the first buffer is full).
+    pub fn new(file: File, path: &Path) -> Self {
+        let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK + ALIGN);
+        // Always below ALIGN (`align_offset` of a byte pointer).
+        let start = buffer.as_ptr().align_offset(ALIGN).min(ALIGN);
+        buffer.resize(start, 0);
+        DirectWriter {
+            file,
+            path: path.to_path_buf(),
+            mode: if cfg!(target_os = "linux") {
+                Mode::Untried
+            } else {
+                Mode::Buffered
+            },
+            buffer,
+            start,
+            filled: 0,
+            written: 0,
+        }
     }
-    let offset = u64::try_from(done).map_err(io::Error::other)?;
-    file.write_all_at(rest, offset)
+
+    /// Writes what is left through the ordinary handle and returns it.
+    ///
+    /// # Errors
+    /// The write error, if any.
+    pub fn finish(mut self) -> io::Result<File> {
+        let rest = window(&self.buffer, self.start, self.filled)?;
+        if !matches!(self.mode, Mode::Buffered) {
+            // The ordinary handle has written nothing: the tail goes after the direct part.
+            self.file.seek(SeekFrom::Start(self.written))?;
+        }
+        self.file.write_all(rest)?;
+        self.filled = 0;
+        Ok(self.file)
+    }
+
+    /// Writes the full window.
+    fn send(&mut self) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if matches!(self.mode, Mode::Untried) {
+            self.mode = match linux::open_direct(&self.path)? {
+                Some(direct) => Mode::Direct(direct),
+                None => Mode::Buffered,
+            };
+        }
+        let chunk = window(&self.buffer, self.start, self.filled)?;
+        match &mut self.mode {
+            #[cfg(target_os = "linux")]
+            Mode::Direct(direct) => match linux::write_direct(direct, chunk) {
+                Ok(Some(sent)) if sent == chunk.len() => {}
+                Ok(sent) => {
+                    // Refused (nothing written) or short: from here on through the ordinary
+                    // handle, placed after what the direct handle wrote.
+                    let sent = sent.unwrap_or(0);
+                    let offset = self.written + sent as u64;
+                    self.file.seek(SeekFrom::Start(offset))?;
+                    self.file.write_all(chunk.get(sent..).unwrap_or_default())?;
+                    self.mode = Mode::Buffered;
+                }
+                Err(error) => return Err(error),
+            },
+            _ => self.file.write_all(chunk)?,
+        }
+        self.written += self.filled as u64;
+        self.filled = 0;
+        self.buffer.truncate(self.start);
+        Ok(())
+    }
+}
+
+/// `buffer[start..start + filled]`.
+fn window(buffer: &[u8], start: usize, filled: usize) -> io::Result<&[u8]> {
+    buffer
+        .get(start..start + filled)
+        .ok_or_else(|| io::Error::other("direct writer buffer out of range"))
+}
+
+impl Write for DirectWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.filled == CHUNK {
+            self.send()?;
+        }
+        let n = buf.len().min(CHUNK - self.filled);
+        self.buffer
+            .extend_from_slice(buf.get(..n).unwrap_or_default());
+        self.filled += n;
+        Ok(n)
+    }
+
+    /// Writes nothing: bytes reach the file when a buffer fills and at
+    /// [`DirectWriter::finish`].
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use std::fs::OpenOptions;
+    use std::fs::{File, OpenOptions};
     use std::io::{self, Write as _};
     use std::os::unix::fs::OpenOptionsExt as _;
     use std::path::Path;
@@ -89,55 +235,55 @@ mod linux {
         error.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error())
     }
 
-    /// Writes the longest aligned prefix of `bytes`, at most `limit` bytes of it, to `path`
-    /// with direct I/O, and returns its length: 0 when direct I/O is not available there.
-    pub(super) fn write_prefix(path: &Path, bytes: &[u8], limit: usize) -> io::Result<usize> {
-        let aligned_len = bytes.len().min(limit) / ALIGN * ALIGN;
-        if aligned_len == 0 {
-            return Ok(0);
-        }
+    /// `path` opened for writing with `O_DIRECT`, or `None` where that is refused.
+    pub(super) fn open_direct(path: &Path) -> io::Result<Option<File>> {
         let flags = i32::try_from(rustix::fs::OFlags::DIRECT.bits()).map_err(io::Error::other)?;
-        let mut direct = match OpenOptions::new()
+        match OpenOptions::new()
             .write(true)
             .custom_flags(flags)
             .open(path)
         {
-            Ok(file) => file,
-            Err(error) if unsupported(&error) => return Ok(0),
-            Err(error) => return Err(error),
-        };
-        // An aligned window into a buffer one alignment longer than a chunk.
-        let mut buffer = vec![0u8; CHUNK + ALIGN];
-        let start = buffer.as_ptr().align_offset(ALIGN);
-        let window = buffer
-            .get_mut(start..start + CHUNK)
-            .ok_or_else(|| io::Error::other("no aligned window in the buffer"))?;
+            Ok(file) => Ok(Some(file)),
+            Err(error) if unsupported(&error) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Writes the longest prefix of `bytes` (aligned in memory) that is a multiple of
+    /// [`ALIGN`] long with direct writes of at most [`CHUNK`] times 8 bytes, and returns how
+    /// much was written: less after a short or refused write (the caller writes the rest).
+    pub(super) fn write_aligned_prefix(direct: &mut File, bytes: &[u8]) -> io::Result<usize> {
+        let aligned = bytes.len() / ALIGN * ALIGN;
         let mut done = 0;
-        while done < aligned_len {
-            let length = (aligned_len - done).min(CHUNK);
-            let (Some(chunk), Some(source)) =
-                (window.get_mut(..length), bytes.get(done..done + length))
-            else {
+        while done < aligned {
+            let length = (aligned - done).min(8 * CHUNK);
+            let Some(piece) = bytes.get(done..done + length) else {
                 break;
             };
-            chunk.copy_from_slice(source);
-            match direct.write(chunk) {
-                // A short write leaves the offset unaligned: the caller writes the rest.
-                Ok(written) if written == length => done += written,
-                Ok(written) => return Ok(done + written),
-                // Refused before anything was written (alignment the device does not take):
-                // everything goes through the buffered handle.
-                Err(error) if done == 0 && unsupported(&error) => return Ok(0),
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Err(error),
+            match write_direct(direct, piece)? {
+                Some(written) if written == length => done += written,
+                Some(written) => return Ok(done + written),
+                None => break,
             }
         }
         Ok(done)
     }
+
+    /// Writes the aligned `chunk` with one direct write (retried when interrupted): the bytes
+    /// written, or `None` if the write was refused as unsupported (nothing written).
+    pub(super) fn write_direct(direct: &mut File, chunk: &[u8]) -> io::Result<Option<usize>> {
+        loop {
+            match direct.write(chunk) {
+                Ok(written) => return Ok(Some(written)),
+                Err(error) if unsupported(&error) => return Ok(None),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
-#[cfg(target_os = "linux")]
 mod tests {
     use super::*;
 
@@ -145,18 +291,15 @@ mod tests {
         (0..len).map(|i| (i * 31 % 251) as u8).collect()
     }
 
-    fn written(bytes: &[u8]) -> Vec<u8> {
+    fn new_file() -> (tempfile::TempDir, PathBuf, File) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("file");
-        let mut file = File::create_new(&path).unwrap();
-        write_all(&mut file, &path, bytes).unwrap();
-        file.sync_all().unwrap();
-        drop(file);
-        std::fs::read(&path).unwrap()
+        let file = File::create_new(&path).unwrap();
+        (dir, path, file)
     }
 
     #[test]
-    fn every_size_around_the_boundaries_is_written_exactly() {
+    fn write_all_writes_every_size_around_the_boundaries_exactly() {
         for len in [
             0,
             1,
@@ -169,41 +312,53 @@ mod tests {
             3 * CHUNK + 123,
             4 * CHUNK,
         ] {
+            let (_dir, path, mut file) = new_file();
             let bytes = pattern(len);
-            assert!(written(&bytes) == bytes, "length {len}");
+            write_all(&mut file, &path, &bytes).unwrap();
+            file.sync_all().unwrap();
+            assert!(std::fs::read(&path).unwrap() == bytes, "length {len}");
         }
     }
 
     #[test]
-    fn large_files_go_through_direct_io_where_the_file_system_has_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("file");
-        File::create_new(&path).unwrap();
+    fn a_writer_fed_in_uneven_pieces_writes_them_in_order() {
+        let (_dir, path, file) = new_file();
+        let bytes = pattern(2 * CHUNK + 12_345);
+        let mut writer = DirectWriter::new(file, &path);
+        for piece in bytes.chunks(7_777) {
+            writer.write_all(piece).unwrap();
+            writer.flush().unwrap();
+        }
+        writer.finish().unwrap().sync_all().unwrap();
+        assert!(std::fs::read(&path).unwrap() == bytes);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn full_buffers_go_through_direct_io_where_the_file_system_has_it() {
+        let (_dir, path, file) = new_file();
         let bytes = pattern(2 * CHUNK + 7);
-        let done = linux::write_prefix(&path, &bytes, usize::MAX).unwrap();
-        // 0 only where the file system refuses O_DIRECT (then the buffered path is tested).
-        assert!(
-            done == 0 || done == 2 * CHUNK,
-            "direct prefix of {done} bytes"
-        );
-        if done > 0 {
-            let on_disk = std::fs::read(&path).unwrap();
-            assert_eq!(on_disk.len(), done);
-            assert!(on_disk == bytes[..done]);
+        let mut writer = DirectWriter::new(file, &path);
+        writer.write_all(&bytes).unwrap();
+        // Two full buffers went out as the next bytes arrived; 7 bytes wait for `finish`.
+        assert_eq!((writer.written, writer.filled), (2 * CHUNK as u64, 7));
+        let direct = matches!(writer.mode, Mode::Direct(_));
+        // Buffered only where the file system refuses O_DIRECT (then that path is tested).
+        if direct {
+            assert!(std::fs::read(&path).unwrap() == bytes[..2 * CHUNK]);
         }
+        writer.finish().unwrap().sync_all().unwrap();
+        assert!(std::fs::read(&path).unwrap() == bytes);
     }
 
     #[test]
-    fn a_direct_prefix_and_a_buffered_rest_make_the_whole_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("file");
-        let mut file = File::create_new(&path).unwrap();
+    fn a_writer_that_falls_back_writes_the_same_file() {
+        let (_dir, path, file) = new_file();
         let bytes = pattern(3 * CHUNK + 5);
-        // The direct part stops after one chunk, as after a short write.
-        let done = linux::write_prefix(&path, &bytes, CHUNK + 100).unwrap();
-        assert!(done == 0 || done == CHUNK, "direct prefix of {done} bytes");
-        finish(&mut file, &bytes, done).unwrap();
-        file.sync_all().unwrap();
+        let mut writer = DirectWriter::new(file, &path);
+        writer.mode = Mode::Buffered;
+        writer.write_all(&bytes).unwrap();
+        writer.finish().unwrap().sync_all().unwrap();
         assert!(std::fs::read(&path).unwrap() == bytes);
     }
 }
