@@ -345,6 +345,41 @@ fn staged_target_moves_into_place_and_leaves_nothing_behind() {
     assert!(entries(staging.path()).is_empty());
 }
 
+/// Bytes no two offsets of which a misplaced block would leave unchanged.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 131 % 253) as u8).collect()
+}
+
+#[test]
+fn large_roles_and_targets_are_stored_exactly() {
+    // Above a megabyte, files go through direct I/O where the file system has it: an aligned
+    // part and a tail through two handles, which must make exactly the bytes given.
+    let md = tempfile::tempdir().unwrap();
+    let td = tempfile::tempdir().unwrap();
+    let cache = MetadataCache::open(md.path()).unwrap();
+    for len in [(1 << 20) - 1, 1 << 20, (3 << 20) + 4097, 8 << 20] {
+        let bytes = pattern(len);
+        cache.store("targets", &bytes).unwrap();
+        assert!(
+            cache.load("targets", len as u64).unwrap().unwrap() == bytes,
+            "{len}"
+        );
+        let path = persist_target(td.path(), "whole", &bytes).unwrap();
+        assert!(fs::read(&path).unwrap() == bytes, "{len}");
+
+        use std::io::Write as _;
+        let mut staged = StagedTarget::create(md.path()).unwrap();
+        for piece in bytes.chunks(65_521) {
+            staged.write_all(piece).unwrap();
+        }
+        staged.flush().unwrap();
+        let path = staged.persist(td.path(), "streamed").unwrap();
+        assert!(fs::read(&path).unwrap() == bytes, "{len}");
+    }
+    assert_eq!(entries(td.path()), ["streamed", "whole"]);
+    assert_eq!(entries(md.path()), ["targets.json"]);
+}
+
 #[test]
 fn staged_target_dropped_or_refused_is_removed() {
     use std::io::Write as _;

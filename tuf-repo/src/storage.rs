@@ -673,6 +673,31 @@ mod tests {
     }
 
     #[test]
+    fn large_files_are_written_exactly() {
+        // A megabyte or more goes through direct I/O where the file system has it.
+        let dir = tempfile::tempdir().unwrap();
+        let bytes: Vec<u8> = (0..(3usize << 20) + 777).map(|i| (i % 241) as u8).collect();
+        for durability in [Durability::Batched, Durability::EachWrite] {
+            let storage = FsStorage::with_durability(dir.path(), durability);
+            storage.write("metadata/big.json", &bytes).unwrap();
+            storage.write_new("metadata/1.big.json", &bytes).unwrap();
+            let n = storage
+                .write_stream("targets/big.bin", &mut &bytes[..])
+                .unwrap();
+            assert_eq!(n, bytes.len() as u64);
+            storage.sync().unwrap();
+            for path in [
+                "metadata/big.json",
+                "metadata/1.big.json",
+                "targets/big.bin",
+            ] {
+                assert!(storage.read(path).unwrap() == bytes, "{path}");
+            }
+            storage.remove("metadata/1.big.json").unwrap();
+        }
+    }
+
+    #[test]
     fn writes_links_and_private_files() {
         let dir = tempfile::tempdir().unwrap();
         for durability in [Durability::Batched, Durability::EachWrite] {
