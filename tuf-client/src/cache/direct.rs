@@ -35,9 +35,10 @@ const ALIGN: usize = 4096;
 const CHUNK: usize = 1 << 20;
 
 /// Writes all of `bytes` to `file`, a new, empty file just opened for writing at `path`, as
-/// `file.write_all(bytes)` would; files of [`DIRECT_MIN_LEN`] bytes or more through a
-/// [`DirectWriter`]. The file position of `file` is left unspecified. Callers that need the
-/// bytes durable still call `file.sync_all()`.
+/// `file.write_all(bytes)` would. Files of [`DIRECT_MIN_LEN`] bytes or more go through
+/// direct I/O: straight from `bytes` when it is aligned in memory (large allocations usually
+/// are), else through a [`DirectWriter`]. The file position of `file` is left unspecified.
+/// Callers that need the bytes durable still call `file.sync_all()`.
 ///
 /// ```
 /// # fn main() -> std::io::Result<()> {
