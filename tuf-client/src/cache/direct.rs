@@ -119,8 +119,6 @@ pub struct DirectWriter {
     /// into it only as they arrive: a small file touches only the memory it needs.
     buffer: Vec<u8>,
     start: usize,
-    /// Bytes of the window in use (`buffer.len() - start`).
-    filled: usize,
     /// Bytes in the file so far (all through the direct handle while the mode is `Direct`).
     written: u64,
 }
@@ -143,9 +141,13 @@ impl DirectWriter {
             },
             buffer,
             start,
-            filled: 0,
             written: 0,
         }
+    }
+
+    /// The bytes waiting in the window.
+    fn window(&self) -> &[u8] {
+        self.buffer.get(self.start..).unwrap_or_default()
     }
 
     /// Writes what is left through the ordinary handle and returns it.
@@ -153,13 +155,12 @@ impl DirectWriter {
     /// # Errors
     /// The write error, if any.
     pub fn finish(mut self) -> io::Result<File> {
-        let rest = window(&self.buffer, self.start, self.filled)?;
         if !matches!(self.mode, Mode::Buffered) {
             // The ordinary handle has written nothing: the tail goes after the direct part.
             self.file.seek(SeekFrom::Start(self.written))?;
         }
+        let rest = self.buffer.get(self.start..).unwrap_or_default();
         self.file.write_all(rest)?;
-        self.filled = 0;
         Ok(self.file)
     }
 
@@ -172,47 +173,36 @@ impl DirectWriter {
                 None => Mode::Buffered,
             };
         }
-        let chunk = window(&self.buffer, self.start, self.filled)?;
+        let chunk = self.buffer.get(self.start..).unwrap_or_default();
         match &mut self.mode {
             #[cfg(target_os = "linux")]
-            Mode::Direct(direct) => match linux::write_direct(direct, chunk) {
-                Ok(Some(sent)) if sent == chunk.len() => {}
-                Ok(sent) => {
-                    // Refused (nothing written) or short: from here on through the ordinary
-                    // handle, placed after what the direct handle wrote.
-                    let sent = sent.unwrap_or(0);
-                    let offset = self.written + sent as u64;
-                    self.file.seek(SeekFrom::Start(offset))?;
+            Mode::Direct(direct) => {
+                let sent = linux::write_aligned_prefix(direct, chunk)?;
+                if sent < chunk.len() {
+                    // Refused or short: from here on through the ordinary handle, placed
+                    // after what the direct handle wrote.
+                    self.file
+                        .seek(SeekFrom::Start(self.written + sent as u64))?;
                     self.file.write_all(chunk.get(sent..).unwrap_or_default())?;
                     self.mode = Mode::Buffered;
                 }
-                Err(error) => return Err(error),
-            },
+            }
             _ => self.file.write_all(chunk)?,
         }
-        self.written += self.filled as u64;
-        self.filled = 0;
+        self.written += chunk.len() as u64;
         self.buffer.truncate(self.start);
         Ok(())
     }
 }
 
-/// `buffer[start..start + filled]`.
-fn window(buffer: &[u8], start: usize, filled: usize) -> io::Result<&[u8]> {
-    buffer
-        .get(start..start + filled)
-        .ok_or_else(|| io::Error::other("direct writer buffer out of range"))
-}
-
 impl Write for DirectWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.filled == CHUNK {
+        if self.window().len() == CHUNK {
             self.send()?;
         }
-        let n = buf.len().min(CHUNK - self.filled);
+        let n = buf.len().min(CHUNK - self.window().len());
         self.buffer
             .extend_from_slice(buf.get(..n).unwrap_or_default());
-        self.filled += n;
         Ok(n)
     }
 
@@ -272,7 +262,7 @@ mod linux {
 
     /// Writes the aligned `chunk` with one direct write (retried when interrupted): the bytes
     /// written, or `None` if the write was refused as unsupported (nothing written).
-    pub(super) fn write_direct(direct: &mut File, chunk: &[u8]) -> io::Result<Option<usize>> {
+    fn write_direct(direct: &mut File, chunk: &[u8]) -> io::Result<Option<usize>> {
         loop {
             match direct.write(chunk) {
                 Ok(written) => return Ok(Some(written)),
@@ -342,7 +332,10 @@ mod tests {
         let mut writer = DirectWriter::new(file, &path);
         writer.write_all(&bytes).unwrap();
         // Two full buffers went out as the next bytes arrived; 7 bytes wait for `finish`.
-        assert_eq!((writer.written, writer.filled), (2 * CHUNK as u64, 7));
+        assert_eq!(
+            (writer.written, writer.window().len()),
+            (2 * CHUNK as u64, 7)
+        );
         let direct = matches!(writer.mode, Mode::Direct(_));
         // Buffered only where the file system refuses O_DIRECT (then that path is tested).
         if direct {
