@@ -217,16 +217,7 @@ fn now() -> i64 {
 fn read_hashes(path: &Path) -> anyhow::Result<Vec<(String, TargetFile)>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    parse_hashes(&text, path, TARGETS)
-}
-
-/// The targets of `path<TAB>length<TAB>sha256` lines (read from `path`, for errors).
-fn parse_hashes(
-    text: &str,
-    path: &Path,
-    capacity: usize,
-) -> anyhow::Result<Vec<(String, TargetFile)>> {
-    let mut targets = Vec::with_capacity(capacity);
+    let mut targets = Vec::with_capacity(TARGETS);
     for line in text.lines() {
         let mut fields = line.split('\t');
         let (Some(target), Some(length), Some(sha256), None) =
