@@ -67,10 +67,24 @@ impl Exercise for Targets {
 /// Metadata parsing of one role: `Metadata::<T>::from_bytes`. Whatever parses must serialise
 /// and parse back to the same value (unknown fields included), and its signed bytes must be
 /// computable.
-pub fn metadata<T: Exercise>(data: &[u8]) {
+pub fn metadata<T: Exercise + PartialEq + std::fmt::Debug>(data: &[u8]) {
+    // Read from shared bytes (a targets map indexed in them, not built), the same document.
+    let keys = tuf_metadata::Keys::new();
+    let no_keys = tuf_metadata::RoleKeys {
+        keyids: &[],
+        threshold: 1,
+        keys: &keys,
+    };
+    let shared =
+        Metadata::<T>::from_shared_bytes_verified(&std::sync::Arc::new(data.to_vec()), no_keys);
     let Ok(parsed) = Metadata::<T>::from_bytes(data) else {
+        assert!(shared.is_err(), "only the shared read accepted the bytes");
         return;
     };
+    let shared = shared
+        .expect("the shared read accepts what from_bytes accepts")
+        .0;
+    assert_eq!(shared.signed(), parsed.signed(), "the shared read differs");
     parsed
         .signed_bytes()
         .expect("signed bytes of parsed metadata");

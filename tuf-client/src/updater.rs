@@ -240,7 +240,7 @@ impl Updater {
         &mut self,
         role: &str,
         bytes: Vec<u8>,
-        verify: impl FnOnce(&mut TrustedMetadata, &[u8]) -> Result<(), TrustError>,
+        verify: impl FnOnce(&mut TrustedMetadata, &Arc<Vec<u8>>) -> Result<(), TrustError>,
     ) -> Result<(), Error> {
         let bytes = Arc::new(bytes);
         let (cache, name, shared) = (self.cache.clone(), role.to_owned(), Arc::clone(&bytes));
@@ -443,7 +443,7 @@ impl Updater {
         let from_cache = match self.cache.load(role, max_length) {
             Ok(Some(local)) => self
                 .trusted
-                .update_delegated_targets(&local, role, delegator)
+                .update_delegated_targets_shared(&Arc::new(local), role, delegator)
                 .is_ok(),
             _ => false,
         };
@@ -453,7 +453,7 @@ impl Updater {
             let bytes = self.fetcher.fetch(&url, max_length)?;
             self.verify_and_stage(role, bytes, |trusted, bytes| {
                 trusted
-                    .update_delegated_targets(bytes, role, delegator)
+                    .update_delegated_targets_shared(bytes, role, delegator)
                     .map(|_| ())
             })?;
             tracing::debug!(role, delegator, url, "5.6: targets role verified");
@@ -514,8 +514,9 @@ impl Updater {
                         delegator: delegator.clone(),
                         role: role.clone(),
                     })?;
-            if let Some(info) = targets.signed().targets.get(target_path) {
-                return Ok(info.clone());
+            // 5.7.1/5.7.2: one entry read from the role's index, the map never built.
+            if let Some(info) = targets.signed().targets.lookup(target_path) {
+                return Ok(info.into_owned());
             }
             let mut children = Vec::new();
             if let Some(delegations) = &targets.signed().delegations {

@@ -987,6 +987,68 @@ fn targets_expired_is_refused() {
     assert!(trusted.targets().is_none());
 }
 
+/// Targets listing `count` files, each named and described after its index.
+fn listing(count: usize, expires: Expires) -> Targets {
+    let mut listed = targets(1, expires);
+    for index in 0..count {
+        let name = format!("pkg/{index:04}.tgz");
+        let file = tuf_metadata::TargetFile::from_data(name.as_bytes(), &["sha256"]).unwrap();
+        listed.targets.insert(name, file);
+    }
+    listed
+}
+
+#[test]
+fn shared_bytes_are_verified_exactly_as_borrowed_ones() {
+    // 5.6.2-5.6.5 through `update_delegated_targets_shared`: same result, value or error.
+    let repo = Repo::new();
+    let good = sign(listing(40, future()), &[&repo.keys.targets]);
+    let mut tampered = good.clone();
+    let at = tampered.windows(4).position(|w| w == b"0017").unwrap();
+    tampered[at + 3] = b'8';
+    let cases: Vec<(&str, Vec<u8>, u64)> = vec![
+        ("valid", good.clone(), 1),
+        (
+            "signed by another key",
+            sign(listing(3, future()), &[&repo.keys.root]),
+            1,
+        ),
+        ("an entry changed after signing", tampered, 1),
+        (
+            "expired",
+            sign(listing(3, past()), &[&repo.keys.targets]),
+            1,
+        ),
+        ("another version", good.clone(), 2),
+        ("not targets", repo.snapshot_bytes(1, &[]), 1),
+        ("not JSON", good[..good.len() / 2].to_vec(), 1),
+    ];
+    for (case, bytes, listed_version) in cases {
+        let mut borrowed = repo.at_snapshot(&[("targets", listed_version)]);
+        let mut shared = repo.at_snapshot(&[("targets", listed_version)]);
+        let expected = borrowed
+            .update_delegated_targets(&bytes, "targets", "root")
+            .map(|m| m.signed().clone());
+        let found = shared
+            .update_delegated_targets_shared(&std::sync::Arc::new(bytes), "targets", "root")
+            .map(|m| m.signed().clone());
+        assert_eq!(found, expected, "{case}");
+        assert_eq!(found.is_ok(), case == "valid", "{case}");
+    }
+    // The trusted role's map is indexed, and lookups read it without building it.
+    let mut trusted = repo.at_snapshot(&[("targets", 1)]);
+    let loaded = trusted
+        .update_delegated_targets_shared(&std::sync::Arc::new(good), "targets", "root")
+        .unwrap();
+    let map = &loaded.signed().targets;
+    assert!(map.is_indexed());
+    assert_eq!(map.len(), 40);
+    let file = map.lookup("pkg/0017.tgz").unwrap();
+    file.verify_length_and_hashes(b"pkg/0017.tgz").unwrap();
+    assert!(map.lookup("pkg/0040.tgz").is_none());
+    assert!(map.is_indexed());
+}
+
 #[test]
 fn targets_of_wrong_type_is_refused() {
     let repo = Repo::new();

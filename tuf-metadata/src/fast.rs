@@ -9,11 +9,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, Error as _, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::hashes::Hashes;
+use crate::target_map::Index;
 use crate::{MetaFile, TargetFile};
 
 /// An entry type of a large map, parsed straight from the deserializer.
@@ -47,7 +49,8 @@ impl<E: FastEntry> FastSigned<E> {
     }
 }
 
-struct Entry<E>(E);
+/// One entry object, read by [`FastEntry::visit`].
+pub(crate) struct Entry<E>(pub(crate) E);
 struct EntryMap<E>(BTreeMap<String, E>);
 
 /// Reads a `T` from text of `text_len` bytes: the entries are collected in a vector reserved
@@ -256,5 +259,166 @@ impl<'de, E: FastEntry> DeserializeSeed<'de> for Seed<FastSigned<E>> {
             }
         }
         deserializer.deserialize_map(V(self.text_len, PhantomData))
+    }
+}
+
+/// `signed` of a targets role, its `targets` map validated and indexed in the bytes that hold
+/// it (see [`crate::target_map`]), and every other member as a `Value`.
+pub(crate) struct IndexedSigned {
+    pub(crate) index: Option<Index>,
+    pub(crate) rest: Map<String, Value>,
+}
+
+impl IndexedSigned {
+    /// Parses `text`, which lies inside `owner`; `None` means "use [`FastSigned::parse`]":
+    /// any anomaly, a key with an escape (its text is not its value), or `text` not inside
+    /// `owner`. Every entry is read by [`FastEntry::visit`] exactly as there, and dropped.
+    pub(crate) fn parse(owner: &Arc<Vec<u8>>, text: &str) -> Option<Self> {
+        let bytes = owner.as_slice();
+        let offset = (text.as_ptr() as usize).checked_sub(bytes.as_ptr() as usize)?;
+        if offset.checked_add(text.len())? > bytes.len() || u32::try_from(bytes.len()).is_err() {
+            return None;
+        }
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let seed = IndexedSeed {
+            bytes,
+            text_len: text.len(),
+        };
+        let (keys, rest) = seed.deserialize(&mut deserializer).ok()?;
+        deserializer.end().ok()?;
+        Some(IndexedSigned {
+            index: keys.map(|keys| Index {
+                bytes: Arc::clone(owner),
+                keys,
+            }),
+            rest,
+        })
+    }
+}
+
+/// Reads `signed`, indexing its `targets` map in `bytes` (which hold the text read).
+#[derive(Clone, Copy)]
+struct IndexedSeed<'b> {
+    bytes: &'b [u8],
+    text_len: usize,
+}
+
+/// The spans of a map's keys, sorted by key, unique.
+type KeySpans = Vec<(u32, u32)>;
+
+/// A key read straight from the text: `None` when it has an escape (the deserializer had to
+/// decode it, so it is not a slice of the text).
+struct BorrowedKey<'de>(Option<&'de str>);
+
+impl<'de> Deserialize<'de> for BorrowedKey<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = BorrowedKey<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                key: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(BorrowedKey(Some(key)))
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(BorrowedKey(None))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+impl IndexedSeed<'_> {
+    fn key(&self, &(start, len): &(u32, u32)) -> &[u8] {
+        let start = start as usize;
+        self.bytes
+            .get(start..start + len as usize)
+            .unwrap_or_default()
+    }
+
+    /// Sorts `keys` by key, keeping the last of equal keys (as `BTreeMap::from_iter` does).
+    fn sort_unique(&self, mut keys: KeySpans) -> KeySpans {
+        keys.sort_by(|a, b| self.key(a).cmp(self.key(b)));
+        let mut unique: KeySpans = Vec::with_capacity(keys.len());
+        for span in keys {
+            match unique.last_mut() {
+                Some(last) if self.key(last) == self.key(&span) => *last = span,
+                _ => unique.push(span),
+            }
+        }
+        unique
+    }
+}
+
+/// The `targets` map itself.
+struct MapSeed<'b>(IndexedSeed<'b>);
+
+impl<'de> DeserializeSeed<'de> for MapSeed<'_> {
+    type Value = KeySpans;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<KeySpans, D::Error> {
+        struct V<'b>(IndexedSeed<'b>);
+        impl<'de> Visitor<'de> for V<'_> {
+            type Value = KeySpans;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeySpans, A::Error> {
+                let seed = self.0;
+                let base = seed.bytes.as_ptr() as usize;
+                // Bounded by the text, as in `Seed` (untouched capacity is address space).
+                let mut keys: KeySpans =
+                    Vec::with_capacity(seed.text_len / TargetFile::MIN_TEXT_LEN);
+                let mut previous: Option<&'de str> = None;
+                let mut sorted = true;
+                while let Some(BorrowedKey(key)) = map.next_key()? {
+                    let key = key.ok_or_else(|| A::Error::custom("a key with an escape"))?;
+                    let Entry(_) = map.next_value::<Entry<TargetFile>>()?;
+                    let span = (key.as_ptr() as usize)
+                        .checked_sub(base)
+                        .and_then(|start| {
+                            Some((u32::try_from(start).ok()?, u32::try_from(key.len()).ok()?))
+                        })
+                        .ok_or_else(|| A::Error::custom("a key outside the bytes"))?;
+                    sorted &= previous.is_none_or(|previous| previous < key);
+                    previous = Some(key);
+                    keys.push(span);
+                }
+                let mut keys = if sorted { keys } else { seed.sort_unique(keys) };
+                keys.shrink_to_fit();
+                Ok(keys)
+            }
+        }
+        deserializer.deserialize_map(V(self.0))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for IndexedSeed<'_> {
+    type Value = (Option<KeySpans>, Map<String, Value>);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        struct V<'b>(IndexedSeed<'b>);
+        impl<'de> Visitor<'de> for V<'_> {
+            type Value = (Option<KeySpans>, Map<String, Value>);
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let (mut keys, mut rest) = (None, Map::new());
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == TargetFile::FIELD {
+                        keys = Some(map.next_value_seed(MapSeed(self.0))?);
+                    } else {
+                        rest.insert(key, map.next_value()?);
+                    }
+                }
+                Ok((keys, rest))
+            }
+        }
+        deserializer.deserialize_map(V(self))
     }
 }

@@ -55,6 +55,7 @@ pub mod root;
 pub mod signature;
 pub mod snapshot;
 pub mod spec_version;
+pub mod target_map;
 pub mod targets;
 pub mod threshold;
 pub mod timestamp;

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -30,6 +31,18 @@ pub trait Signed: Sized {
     /// As [`Signed::from_value`], or [`Error::Json`].
     fn from_text(text: &str) -> Result<Self, Error> {
         Self::from_value(parse_json(text)?)
+    }
+
+    /// As [`Signed::from_text`], where `text` lies inside `owner`, bytes the caller shares:
+    /// a role may keep `owner` and refer to it instead of copying what it reads (the targets
+    /// map of [`crate::Targets`] is indexed in it, see [`crate::target_map`]). The default
+    /// calls [`Signed::from_text`]. The result is the same either way.
+    ///
+    /// # Errors
+    /// As [`Signed::from_text`].
+    fn from_shared_text(owner: &Arc<Vec<u8>>, text: &str) -> Result<Self, Error> {
+        let _ = owner;
+        Self::from_text(text)
     }
 
     /// The JSON form, unrecognised fields included.
@@ -127,28 +140,80 @@ impl<T: Signed> Metadata<T> {
         bytes: &[u8],
         keys: RoleKeys<'_>,
     ) -> Result<(Self, VerificationResult), Error> {
+        Self::read_verified(bytes, None, keys)
+    }
+
+    /// [`Metadata::from_bytes_verified`] of bytes the caller shares: `signed` is read with
+    /// [`Signed::from_shared_text`], so a role may keep the bytes instead of copying what it
+    /// reads from them (the targets map of [`crate::Targets`] is then indexed, not built).
+    /// The result is the same.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tuf_crypto::{PrivateKey, Scheme, Signer};
+    /// use tuf_metadata::{Expires, Metadata, Root, TargetFile, Targets};
+    ///
+    /// let key = PrivateKey::generate(Scheme::Ed25519).unwrap();
+    /// let mut root = Root::new("2030-01-01T00:00:00Z".parse().unwrap());
+    /// root.add_key("targets", key.public_key().clone()).unwrap();
+    /// let mut targets = Targets::new("2030-01-01T00:00:00Z".parse().unwrap());
+    /// let file = TargetFile::from_data(b"hello", &["sha256"]).unwrap();
+    /// targets.targets.insert("hello.txt".to_owned(), file.clone());
+    /// let mut targets = Metadata::new(targets);
+    /// targets.sign(&key).unwrap();
+    ///
+    /// let received = Arc::new(targets.to_bytes());
+    /// let keys = tuf_metadata::Delegator::role_keys(&root, "targets").unwrap();
+    /// let (parsed, result) = Metadata::<Targets>::from_shared_bytes_verified(&received, keys).unwrap();
+    /// assert!(result.verified());
+    /// assert!(parsed.signed().targets.is_indexed());
+    /// assert_eq!(parsed.signed().targets.lookup("hello.txt").unwrap().into_owned(), file);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Metadata::from_bytes`].
+    pub fn from_shared_bytes_verified(
+        bytes: &Arc<Vec<u8>>,
+        keys: RoleKeys<'_>,
+    ) -> Result<(Self, VerificationResult), Error> {
+        Self::read_verified(bytes, Some(bytes), keys)
+    }
+
+    /// [`Metadata::from_bytes_verified`], `signed` read from `owner` when given (it holds
+    /// `bytes`).
+    fn read_verified(
+        bytes: &[u8],
+        owner: Option<&Arc<Vec<u8>>>,
+        keys: RoleKeys<'_>,
+    ) -> Result<(Self, VerificationResult), Error> {
         if let Some((fields, text)) = signed_last(bytes) {
-            if let Ok(verified) = Self::from_envelope_verified(fields, text, keys) {
+            if let Ok(verified) = Self::from_envelope_verified(fields, text, owner, keys) {
                 return Ok(verified);
             }
         }
         let (fields, text) = envelope(bytes)?;
-        Self::from_envelope_verified(fields, text, keys)
+        Self::from_envelope_verified(fields, text, owner, keys)
     }
 
     /// [`Metadata::from_bytes_verified`] after the envelope is split.
     fn from_envelope_verified(
         mut fields: Fields,
         text: &str,
+        owner: Option<&Arc<Vec<u8>>>,
         keys: RoleKeys<'_>,
     ) -> Result<(Self, VerificationResult), Error> {
         let signatures = parse_signatures(fields.take("signatures")?)?;
         let check =
             || -> Result<(VerificationResult, Option<Vec<u8>>), canonical::CanonicalJsonError> {
                 let mut stream = keys.stream(&signatures);
-                match canonical::stream_json_text(text.as_bytes(), &mut |piece| {
-                    stream.update(piece)
-                })? {
+                // The canonical form is produced here and hashed for the signature check on
+                // a thread of its own (for large roles): the two passes overlap.
+                let streamed = crate::parallel::pipe(
+                    text.len(),
+                    |out| canonical::stream_json_text(text.as_bytes(), out),
+                    |piece| stream.update(piece),
+                )?;
+                match streamed {
                     canonical::Streamed::Streamed => Ok((stream.finish(), None)),
                     // Keys of `signed` or of a large map out of order: checked over the whole form.
                     canonical::Streamed::Buffered(form) => {
@@ -156,7 +221,11 @@ impl<T: Signed> Metadata<T> {
                     }
                 }
             };
-        let (checked, signed) = crate::parallel::join(text.len(), check, || T::from_text(text));
+        let parse = || match owner {
+            Some(owner) => T::from_shared_text(owner, text),
+            None => T::from_text(text),
+        };
+        let (checked, signed) = crate::parallel::join(text.len(), check, parse);
         // Field errors of `signed` first, as in `assemble`.
         let signed = signed?;
         let (result, received_canonical) = checked?;
@@ -520,8 +589,14 @@ mod tests {
         };
         let verified = Metadata::<Targets>::from_bytes_verified(bytes, role_keys);
         let expected = envelope(bytes)
-            .and_then(|(f, t)| Metadata::<Targets>::from_envelope_verified(f, t, role_keys));
+            .and_then(|(f, t)| Metadata::<Targets>::from_envelope_verified(f, t, None, role_keys));
         assert_eq!(format!("{verified:?}"), format!("{expected:?}"), "{shown}");
+        // Shared bytes (the targets map indexed, not built) read the same.
+        let shared = Metadata::<Targets>::from_shared_bytes_verified(
+            &std::sync::Arc::new(bytes.to_vec()),
+            role_keys,
+        );
+        assert_eq!(format!("{shared:?}"), format!("{expected:?}"), "{shown}");
     }
 
     proptest::proptest! {

@@ -1,14 +1,15 @@
 //! The targets role and delegated targets roles (spec section 4.5).
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::delegations::Delegations;
-use crate::fast::FastSigned;
+use crate::fast::{FastSigned, IndexedSigned};
 use crate::fields::{Fields, as_object, object_with};
 use crate::hashes::{self, Hashes};
 use crate::metadata::Signed;
+use crate::target_map::TargetMap;
 use crate::threshold::{Delegator, RoleKeys};
 use crate::{Error, Expires, SpecVersion, common};
 
@@ -99,8 +100,9 @@ pub struct Targets {
     pub version: u64,
     /// When this metadata stops being trusted.
     pub expires: Expires,
-    /// Target path → file description.
-    pub targets: BTreeMap<String, TargetFile>,
+    /// Target path → file description. Received metadata read with
+    /// [`Signed::from_shared_text`] holds an indexed map (see [`TargetMap`]).
+    pub targets: TargetMap,
     /// Delegations to other targets roles, if any.
     pub delegations: Option<Delegations>,
     /// Fields this crate does not know, kept as received.
@@ -114,7 +116,7 @@ impl Targets {
             spec_version: SpecVersion::default(),
             version: 1,
             expires,
-            targets: BTreeMap::new(),
+            targets: TargetMap::new(),
             delegations: None,
             unrecognized_fields: Map::new(),
         }
@@ -143,9 +145,25 @@ impl Signed for Targets {
                 rest,
             }) => Self::from_fields(
                 Fields::new(Value::Object(rest), "signed".to_owned())?,
-                Some(targets),
+                Some(targets.into()),
             ),
             _ => Self::from_value(crate::metadata::parse_json(text)?),
+        }
+    }
+
+    /// The `targets` map validated entry by entry and indexed in `owner` instead of built
+    /// (see [`TargetMap`]); anything the index cannot take (a key with an escape, any
+    /// anomaly) is read by [`Signed::from_text`], which names the precise error.
+    fn from_shared_text(owner: &Arc<Vec<u8>>, text: &str) -> Result<Self, Error> {
+        match IndexedSigned::parse(owner, text) {
+            Some(IndexedSigned {
+                index: Some(index),
+                rest,
+            }) => Self::from_fields(
+                Fields::new(Value::Object(rest), "signed".to_owned())?,
+                Some(TargetMap::indexed(index)),
+            ),
+            _ => Self::from_text(text),
         }
     }
 
@@ -157,10 +175,7 @@ impl Signed for Targets {
 }
 
 impl Targets {
-    fn from_fields(
-        mut fields: Fields,
-        parsed_targets: Option<BTreeMap<String, TargetFile>>,
-    ) -> Result<Self, Error> {
+    fn from_fields(mut fields: Fields, parsed_targets: Option<TargetMap>) -> Result<Self, Error> {
         let common = common::read(&mut fields, <Self as Signed>::TYPE)?;
         let targets = match parsed_targets {
             Some(targets) => targets,

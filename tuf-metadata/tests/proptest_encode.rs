@@ -108,7 +108,7 @@ fn targets(floats: bool) -> impl Strategy<Value = Targets> {
                 spec_version,
                 version,
                 expires,
-                targets,
+                targets: targets.into(),
                 delegations,
                 unrecognized_fields,
             },

@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 mod strategies;
 
@@ -281,7 +283,7 @@ fn targets() -> impl Strategy<Value = Targets> {
                 spec_version,
                 version,
                 expires,
-                targets,
+                targets: targets.into(),
                 delegations,
                 unrecognized_fields,
             },
@@ -396,6 +398,41 @@ fn check_paths_agree<T: Signed + std::fmt::Debug + PartialEq>(
     Ok(())
 }
 
+/// Targets read from shared bytes (`Signed::from_shared_text`: the map indexed in them, not
+/// built) agree with the direct parse, value or exact error; every lookup, `contains_key` and
+/// `len` answers as the built map does, `probes` (maybe unlisted) included, without building
+/// the indexed map. The text sits inside its owner after a prefix, as `signed` does in a file.
+fn check_index_agrees(text: &str, probes: &[String]) -> Result<(), TestCaseError> {
+    let owner = Arc::new(format!("{{\"signed\": {text}}}").into_bytes());
+    let inner = std::str::from_utf8(&owner[11..owner.len() - 1]).unwrap();
+    prop_assert_eq!(inner, text);
+    let shared = Targets::from_shared_text(&owner, inner);
+    let direct = Targets::from_text(text);
+    if let (Ok(shared), Ok(direct)) = (&shared, &direct) {
+        let indexed = shared.targets.is_indexed();
+        prop_assert_eq!(shared.targets.len(), direct.targets.len());
+        prop_assert_eq!(shared.targets.is_empty(), direct.targets.is_empty());
+        let listed = direct.targets.keys().cloned();
+        for path in listed.chain(probes.iter().cloned()) {
+            prop_assert_eq!(
+                shared.targets.lookup(&path).map(Cow::into_owned),
+                direct.targets.get(&path).cloned()
+            );
+            prop_assert_eq!(
+                shared.targets.contains_key(&path),
+                direct.targets.contains_key(&path)
+            );
+        }
+        prop_assert_eq!(
+            shared.targets.is_indexed(),
+            indexed,
+            "lookups built the map"
+        );
+    }
+    prop_assert_eq!(shared, direct);
+    Ok(())
+}
+
 fn mutated_entry(mut entry: Value, field: &str, replacement: Option<Value>) -> Value {
     if let Value::Object(map) = &mut entry {
         match replacement {
@@ -429,7 +466,11 @@ proptest! {
                 }
             }
         }
-        check_paths_agree::<Targets>(&serde_json::to_string(&value).unwrap())?;
+        let text = serde_json::to_string(&value).unwrap();
+        check_paths_agree::<Targets>(&text)?;
+        check_index_agrees(&text, &[field.to_owned(), String::new()])?;
+        // As a repository writes it (indented; sorted keys).
+        check_index_agrees(&serde_json::to_string_pretty(&value).unwrap(), &[])?;
     }
 
     #[test]
@@ -483,6 +524,8 @@ proptest! {
     ) {
         let targets = text_with_entries("targets", "targets", &entries);
         check_paths_agree::<Targets>(&targets)?;
+        let probes: Vec<String> = (0..9).map(|name| format!("f{name}.json")).collect();
+        check_index_agrees(&targets, &probes)?;
         let snapshot = text_with_entries("snapshot", "meta", &entries);
         check_paths_agree::<Snapshot>(&snapshot)?;
         if let Some((name, n)) = entries.iter().rev().find(|(name, _)| *name == entries[0].0) {
