@@ -206,14 +206,9 @@ impl<T: Signed> Metadata<T> {
         let check =
             || -> Result<(VerificationResult, Option<Vec<u8>>), canonical::CanonicalJsonError> {
                 let mut stream = keys.stream(&signatures);
-                // The canonical form is produced here and hashed for the signature check on
-                // a thread of its own (for large roles): the two passes overlap.
-                let streamed = crate::parallel::pipe(
-                    text.len(),
-                    |out| canonical::stream_json_text(text.as_bytes(), out),
-                    |piece| stream.update(piece),
-                )?;
-                match streamed {
+                match canonical::stream_json_text(text.as_bytes(), &mut |piece| {
+                    stream.update(piece)
+                })? {
                     canonical::Streamed::Streamed => Ok((stream.finish(), None)),
                     // Keys of `signed` or of a large map out of order: checked over the whole form.
                     canonical::Streamed::Buffered(form) => {
