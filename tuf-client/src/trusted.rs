@@ -455,12 +455,14 @@ impl TrustedMetadata {
     /// [`TrustError::LengthOrHash`]; [`TrustError::Metadata`];
     /// [`TrustError::SnapshotEntryRemoved`]; [`TrustError::Rollback`] with the role of an
     /// entry; [`TrustError::VersionMismatch`] with role `snapshot`.
-    pub fn update_snapshot(
+    pub fn update_snapshot<'b>(
         &mut self,
-        bytes: &[u8],
+        bytes: impl Into<Received<'b>>,
         trusted: bool,
     ) -> Result<&Metadata<Snapshot>, TrustError> {
         const ROLE: &str = Snapshot::TYPE;
+        let received = bytes.into();
+        let bytes = received.bytes();
         let Some(timestamp) = &self.timestamp else {
             return Err(TrustError::OutOfOrder {
                 step: "update_snapshot",
@@ -481,7 +483,7 @@ impl TrustedMetadata {
         let expected_version = snapshot_meta.version;
         // 5.5.3: signed by a threshold of the root's snapshot keys (checked in the same pass).
         let keys = delegated_keys(self.root.signed(), Root::TYPE, ROLE)?;
-        let new_snapshot = check_parse_verify::<Snapshot>(ROLE, bytes, None, keys, || {
+        let new_snapshot = check_parse_verify::<Snapshot>(ROLE, received, keys, || {
             if trusted {
                 return Ok(());
             }
@@ -489,6 +491,7 @@ impl TrustedMetadata {
         })?;
         // 5.5.5: no entry of the trusted snapshot removed, no version gone back.
         if let Some(trusted_snapshot) = &self.snapshot {
+            // (Both maps are built here, whatever their forms: every entry is compared.)
             for (file, trusted_meta) in &trusted_snapshot.signed().meta {
                 let Some(new_meta) = new_snapshot.signed().meta.get(file) else {
                     return Err(TrustError::SnapshotEntryRemoved { file: file.clone() });
@@ -514,7 +517,10 @@ impl TrustedMetadata {
     ///
     /// # Errors
     /// As [`TrustedMetadata::update_delegated_targets`].
-    pub fn update_targets(&mut self, bytes: &[u8]) -> Result<&Metadata<Targets>, TrustError> {
+    pub fn update_targets<'b>(
+        &mut self,
+        bytes: impl Into<Received<'b>>,
+    ) -> Result<&Metadata<Targets>, TrustError> {
         self.update_delegated_targets(bytes, TARGETS, ROOT)
     }
 
@@ -538,41 +544,14 @@ impl TrustedMetadata {
     /// `snapshot`, or `role`) or [`TrustError::VersionMismatch`] (role `snapshot`, or `role`);
     /// [`TrustError::UnknownDelegator`]; [`TrustError::NotInSnapshot`];
     /// [`TrustError::LengthOrHash`]; [`TrustError::Metadata`].
-    pub fn update_delegated_targets(
+    pub fn update_delegated_targets<'b>(
         &mut self,
-        bytes: &[u8],
+        bytes: impl Into<Received<'b>>,
         role: &str,
         delegator: &str,
     ) -> Result<&Metadata<Targets>, TrustError> {
-        self.update_targets_from(bytes, None, role, delegator)
-    }
-
-    /// [`TrustedMetadata::update_delegated_targets`] of bytes the caller shares: the trusted
-    /// role keeps them, and its targets map is indexed in them instead of built
-    /// ([`tuf_metadata::target_map`]), which saves most of the time and memory of reading a
-    /// role that lists many targets when only a few are looked up
-    /// ([`tuf_metadata::target_map::TargetMap::lookup`]). The checks and their errors are
-    /// the same.
-    ///
-    /// # Errors
-    /// As [`TrustedMetadata::update_delegated_targets`].
-    pub fn update_delegated_targets_shared(
-        &mut self,
-        bytes: &Arc<Vec<u8>>,
-        role: &str,
-        delegator: &str,
-    ) -> Result<&Metadata<Targets>, TrustError> {
-        self.update_targets_from(bytes, Some(bytes), role, delegator)
-    }
-
-    /// Both of the above: `owner`, when given, holds `bytes`.
-    fn update_targets_from(
-        &mut self,
-        bytes: &[u8],
-        owner: Option<&Arc<Vec<u8>>>,
-        role: &str,
-        delegator: &str,
-    ) -> Result<&Metadata<Targets>, TrustError> {
+        let received = bytes.into();
+        let bytes = received.bytes();
         let (Some(snapshot), Some(timestamp)) = (&self.snapshot, &self.timestamp) else {
             return Err(TrustError::OutOfOrder {
                 step: "update_delegated_targets",
@@ -618,7 +597,7 @@ impl TrustedMetadata {
             Some(delegating) => delegating.signed().role_keys(role),
         }
         .ok_or_else(unknown_delegator)?;
-        let new_targets = check_parse_verify::<Targets>(role, bytes, owner, keys, || {
+        let new_targets = check_parse_verify::<Targets>(role, received, keys, || {
             meta.verify_length_and_hashes(bytes)
         })?;
         // 5.6.4: the version the snapshot lists.
@@ -715,6 +694,64 @@ impl TrustedMetadata {
     }
 }
 
+/// Bytes of a role as received, handed to [`TrustedMetadata::update_snapshot`],
+/// [`TrustedMetadata::update_targets`] and [`TrustedMetadata::update_delegated_targets`]:
+/// borrowed (`&[u8]`, `&Vec<u8>`), or shared (`&Arc<Vec<u8>>`). Shared bytes are kept by the
+/// trusted role, whose large map (snapshot's `meta`, targets' `targets`) is then indexed in
+/// them instead of built ([`tuf_metadata::entry_map`]): most of the time and memory of
+/// reading a role that lists many entries, when only a few are looked up. The checks and
+/// their errors are the same either way.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tuf_client::trusted::Received;
+/// let shared = Arc::new(b"{}".to_vec());
+/// assert!(matches!(Received::from(&shared), Received::Shared(_)));
+/// assert!(matches!(Received::from(&b"{}"[..]), Received::Borrowed(_)));
+/// assert_eq!(Received::from(&shared).bytes(), b"{}");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub enum Received<'b> {
+    /// Bytes the trusted role copies what it keeps from.
+    Borrowed(&'b [u8]),
+    /// Bytes the trusted role may keep.
+    Shared(&'b Arc<Vec<u8>>),
+}
+
+impl<'b> Received<'b> {
+    /// The bytes.
+    pub fn bytes(self) -> &'b [u8] {
+        match self {
+            Received::Borrowed(bytes) => bytes,
+            Received::Shared(bytes) => bytes,
+        }
+    }
+}
+
+impl<'b> From<&'b [u8]> for Received<'b> {
+    fn from(bytes: &'b [u8]) -> Self {
+        Received::Borrowed(bytes)
+    }
+}
+
+impl<'b, const N: usize> From<&'b [u8; N]> for Received<'b> {
+    fn from(bytes: &'b [u8; N]) -> Self {
+        Received::Borrowed(bytes)
+    }
+}
+
+impl<'b> From<&'b Vec<u8>> for Received<'b> {
+    fn from(bytes: &'b Vec<u8>) -> Self {
+        Received::Borrowed(bytes)
+    }
+}
+
+impl<'b> From<&'b Arc<Vec<u8>>> for Received<'b> {
+    fn from(bytes: &'b Arc<Vec<u8>>) -> Self {
+        Received::Shared(bytes)
+    }
+}
+
 /// 5.5.2 / 5.6.2, then parsing with the threshold signature check of 5.5.3 / 5.6.3 in the same
 /// pass ([`Metadata::from_bytes_verified`]: the canonical form is checked as it is produced,
 /// never held). `check` (the length and hashes listed for the file) is reported first when it
@@ -722,15 +759,15 @@ impl TrustedMetadata {
 /// large files they run side by side ([`tuf_metadata::parallel`]).
 fn check_parse_verify<T: Signed>(
     role: &str,
-    bytes: &[u8],
-    owner: Option<&Arc<Vec<u8>>>,
+    received: Received<'_>,
     keys: RoleKeys<'_>,
     check: impl Fn() -> Result<(), Error> + Sync,
 ) -> Result<Metadata<T>, TrustError> {
-    let (checked, parsed) = tuf_metadata::parallel::join(bytes.len(), check, || match owner {
-        Some(owner) => Metadata::<T>::from_shared_bytes_verified(owner, keys),
-        None => Metadata::<T>::from_bytes_verified(bytes, keys),
-    });
+    let (checked, parsed) =
+        tuf_metadata::parallel::join(received.bytes().len(), check, || match received {
+            Received::Shared(owner) => Metadata::<T>::from_shared_bytes_verified(owner, keys),
+            Received::Borrowed(bytes) => Metadata::<T>::from_bytes_verified(bytes, keys),
+        });
     checked.map_err(|source| TrustError::LengthOrHash {
         role: role.to_owned(),
         source,

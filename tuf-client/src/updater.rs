@@ -400,6 +400,7 @@ impl Updater {
             .length
             .unwrap_or(self.config.snapshot_max_length);
         if let Ok(Some(local)) = self.cache.load("snapshot", max_length) {
+            let local = Arc::new(local);
             // Loaded as trusted (no hash check) so that even a stale cached snapshot serves
             // as intermediate metadata for the rollback checks of 5.5.5; reused only if it is
             // final and still matches what timestamp lists.
@@ -435,7 +436,7 @@ impl Updater {
         let meta = self
             .trusted
             .snapshot()
-            .and_then(|s| s.signed().role_meta(role).cloned())
+            .and_then(|s| s.signed().role_meta(role).map(std::borrow::Cow::into_owned))
             .ok_or_else(|| TrustError::NotInSnapshot {
                 role: role.to_owned(),
             })?;
@@ -443,7 +444,7 @@ impl Updater {
         let from_cache = match self.cache.load(role, max_length) {
             Ok(Some(local)) => self
                 .trusted
-                .update_delegated_targets_shared(&Arc::new(local), role, delegator)
+                .update_delegated_targets(&Arc::new(local), role, delegator)
                 .is_ok(),
             _ => false,
         };
@@ -453,7 +454,7 @@ impl Updater {
             let bytes = self.fetcher.fetch(&url, max_length)?;
             self.verify_and_stage(role, bytes, |trusted, bytes| {
                 trusted
-                    .update_delegated_targets_shared(bytes, role, delegator)
+                    .update_delegated_targets(bytes, role, delegator)
                     .map(|_| ())
             })?;
             tracing::debug!(role, delegator, url, "5.6: targets role verified");

@@ -1030,7 +1030,7 @@ fn shared_bytes_are_verified_exactly_as_borrowed_ones() {
             .update_delegated_targets(&bytes, "targets", "root")
             .map(|m| m.signed().clone());
         let found = shared
-            .update_delegated_targets_shared(&std::sync::Arc::new(bytes), "targets", "root")
+            .update_delegated_targets(&std::sync::Arc::new(bytes), "targets", "root")
             .map(|m| m.signed().clone());
         assert_eq!(found, expected, "{case}");
         assert_eq!(found.is_ok(), case == "valid", "{case}");
@@ -1038,7 +1038,7 @@ fn shared_bytes_are_verified_exactly_as_borrowed_ones() {
     // The trusted role's map is indexed, and lookups read it without building it.
     let mut trusted = repo.at_snapshot(&[("targets", 1)]);
     let loaded = trusted
-        .update_delegated_targets_shared(&std::sync::Arc::new(good), "targets", "root")
+        .update_delegated_targets(&std::sync::Arc::new(good), "targets", "root")
         .unwrap();
     let map = &loaded.signed().targets;
     assert!(map.is_indexed());
@@ -1047,6 +1047,73 @@ fn shared_bytes_are_verified_exactly_as_borrowed_ones() {
     file.verify_length_and_hashes(b"pkg/0017.tgz").unwrap();
     assert!(map.lookup("pkg/0040.tgz").is_none());
     assert!(map.is_indexed());
+}
+
+#[test]
+fn shared_snapshot_bytes_are_verified_exactly_as_borrowed_ones() {
+    // 5.5.2-5.5.6 with shared bytes: same result, value or error; rollback checks included.
+    let repo = Repo::new();
+    let names: Vec<String> = (0..50).map(|bin| format!("bin-{bin:02x}")).collect();
+    let entries = |version: u64| -> Vec<(&str, u64)> {
+        names.iter().map(|name| (name.as_str(), version)).collect()
+    };
+    let v1 = repo.snapshot_bytes(1, &entries(1));
+    let v1_bins_at_2 = repo.snapshot_bytes(1, &entries(2));
+    // (case, bytes, the snapshot trusted before).
+    type Case<'a> = (&'a str, Vec<u8>, Option<&'a [u8]>);
+    let cases: Vec<Case> = vec![
+        ("valid", v1.clone(), None),
+        (
+            "signed by another key",
+            sign(snapshot(1, &entries(1), future()), &[&repo.keys.root]),
+            None,
+        ),
+        (
+            "expired",
+            sign(snapshot(1, &entries(1), past()), &[&repo.keys.snapshot]),
+            None,
+        ),
+        (
+            "not a snapshot",
+            sign(targets(1, future()), &[&repo.keys.snapshot]),
+            None,
+        ),
+        (
+            "a bin rolled back",
+            repo.snapshot_bytes(1, &entries(1)),
+            Some(&v1_bins_at_2),
+        ),
+        (
+            "a bin removed",
+            repo.snapshot_bytes(1, &entries(1)[1..]),
+            Some(&v1),
+        ),
+    ];
+    for (case, bytes, before) in cases {
+        let mut borrowed = repo.at_timestamp(1);
+        let mut shared = repo.at_timestamp(1);
+        if let Some(before) = before {
+            borrowed.update_snapshot(before, true).unwrap();
+            shared
+                .update_snapshot(&std::sync::Arc::new(before.to_vec()), true)
+                .unwrap();
+        }
+        let expected = borrowed
+            .update_snapshot(&bytes, false)
+            .map(|m| m.signed().clone());
+        let found = shared
+            .update_snapshot(&std::sync::Arc::new(bytes), false)
+            .map(|m| m.signed().clone());
+        assert_eq!(found, expected, "{case}");
+        assert_eq!(found.is_ok(), case == "valid", "{case}");
+    }
+    let mut trusted = repo.at_timestamp(1);
+    let loaded = trusted
+        .update_snapshot(&std::sync::Arc::new(v1), false)
+        .unwrap();
+    assert!(loaded.signed().meta.is_indexed());
+    assert_eq!(loaded.signed().role_meta("bin-31").unwrap().version, 1);
+    assert!(loaded.signed().meta.is_indexed());
 }
 
 #[test]

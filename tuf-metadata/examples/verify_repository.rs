@@ -138,7 +138,7 @@ fn run(dir: &Path) -> Result<(), Failure> {
     let result = root.verify_delegate("targets", &targets)?;
     check_meta(
         "targets.json",
-        snapshot.signed().role_meta("targets"),
+        snapshot.signed().role_meta("targets").as_deref(),
         targets.signed().version,
         &targets_bytes,
     )?;
@@ -172,7 +172,7 @@ fn run(dir: &Path) -> Result<(), Failure> {
             let result = delegator.verify_delegate(&name, &delegate)?;
             check_meta(
                 &file,
-                snapshot.signed().role_meta(&name),
+                snapshot.signed().role_meta(&name).as_deref(),
                 delegate.signed().version,
                 &bytes,
             )?;

@@ -14,12 +14,14 @@ use std::sync::Arc;
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, Error as _, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::entry_map::Index;
 use crate::hashes::Hashes;
-use crate::target_map::Index;
 use crate::{MetaFile, TargetFile};
 
-/// An entry type of a large map, parsed straight from the deserializer.
-pub(crate) trait FastEntry: Sized {
+/// An entry type of a large map, parsed straight from the deserializer. Public only so that
+/// [`crate::entry_map::EntryMap`] can name it in its bounds; this module is private, so no
+/// other crate can implement or call it (a sealed trait).
+pub trait FastEntry: Sized + Clone {
     /// The member of `signed` holding the map.
     const FIELD: &'static str;
 
@@ -262,14 +264,14 @@ impl<'de, E: FastEntry> DeserializeSeed<'de> for Seed<FastSigned<E>> {
     }
 }
 
-/// `signed` of a targets role, its `targets` map validated and indexed in the bytes that hold
-/// it (see [`crate::target_map`]), and every other member as a `Value`.
-pub(crate) struct IndexedSigned {
-    pub(crate) index: Option<Index>,
+/// `signed`, its large map (targets' `targets`, snapshot's `meta`) validated and indexed in
+/// the bytes that hold it (see [`crate::entry_map`]), and every other member as a `Value`.
+pub(crate) struct IndexedSigned<E> {
+    pub(crate) index: Option<Index<E>>,
     pub(crate) rest: Map<String, Value>,
 }
 
-impl IndexedSigned {
+impl<E: FastEntry> IndexedSigned<E> {
     /// Parses `text`, which lies inside `owner`; `None` means "use [`FastSigned::parse`]":
     /// any anomaly, a key with an escape (its text is not its value), or `text` not inside
     /// `owner`. Every entry is read by [`FastEntry::visit`] exactly as there, and dropped.
@@ -280,28 +282,34 @@ impl IndexedSigned {
             return None;
         }
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        let seed = IndexedSeed {
+        let seed = IndexedSeed::<E> {
             bytes,
             text_len: text.len(),
+            kind: PhantomData,
         };
         let (keys, rest) = seed.deserialize(&mut deserializer).ok()?;
         deserializer.end().ok()?;
         Some(IndexedSigned {
-            index: keys.map(|keys| Index {
-                bytes: Arc::clone(owner),
-                keys,
-            }),
+            index: keys.map(|keys| Index::new(Arc::clone(owner), keys)),
             rest,
         })
     }
 }
 
-/// Reads `signed`, indexing its `targets` map in `bytes` (which hold the text read).
-#[derive(Clone, Copy)]
-struct IndexedSeed<'b> {
+/// Reads `signed`, indexing its map of `E` entries in `bytes` (which hold the text read).
+struct IndexedSeed<'b, E> {
     bytes: &'b [u8],
     text_len: usize,
+    kind: PhantomData<E>,
 }
+
+impl<E> Clone for IndexedSeed<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for IndexedSeed<'_, E> {}
 
 /// The spans of a map's keys, sorted by key, unique.
 type KeySpans = Vec<(u32, u32)>;
@@ -332,7 +340,7 @@ impl<'de> Deserialize<'de> for BorrowedKey<'de> {
     }
 }
 
-impl IndexedSeed<'_> {
+impl<E> IndexedSeed<'_, E> {
     fn key(&self, &(start, len): &(u32, u32)) -> &[u8] {
         let start = start as usize;
         self.bytes
@@ -354,15 +362,15 @@ impl IndexedSeed<'_> {
     }
 }
 
-/// The `targets` map itself.
-struct MapSeed<'b>(IndexedSeed<'b>);
+/// The map itself.
+struct MapSeed<'b, E>(IndexedSeed<'b, E>);
 
-impl<'de> DeserializeSeed<'de> for MapSeed<'_> {
+impl<'de, E: FastEntry> DeserializeSeed<'de> for MapSeed<'_, E> {
     type Value = KeySpans;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<KeySpans, D::Error> {
-        struct V<'b>(IndexedSeed<'b>);
-        impl<'de> Visitor<'de> for V<'_> {
+        struct V<'b, E>(IndexedSeed<'b, E>);
+        impl<'de, E: FastEntry> Visitor<'de> for V<'_, E> {
             type Value = KeySpans;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object")
@@ -371,13 +379,12 @@ impl<'de> DeserializeSeed<'de> for MapSeed<'_> {
                 let seed = self.0;
                 let base = seed.bytes.as_ptr() as usize;
                 // Bounded by the text, as in `Seed` (untouched capacity is address space).
-                let mut keys: KeySpans =
-                    Vec::with_capacity(seed.text_len / TargetFile::MIN_TEXT_LEN);
+                let mut keys: KeySpans = Vec::with_capacity(seed.text_len / E::MIN_TEXT_LEN.max(1));
                 let mut previous: Option<&'de str> = None;
                 let mut sorted = true;
                 while let Some(BorrowedKey(key)) = map.next_key()? {
                     let key = key.ok_or_else(|| A::Error::custom("a key with an escape"))?;
-                    let Entry(_) = map.next_value::<Entry<TargetFile>>()?;
+                    let Entry(_) = map.next_value::<Entry<E>>()?;
                     let span = (key.as_ptr() as usize)
                         .checked_sub(base)
                         .and_then(|start| {
@@ -397,12 +404,12 @@ impl<'de> DeserializeSeed<'de> for MapSeed<'_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for IndexedSeed<'_> {
+impl<'de, E: FastEntry> DeserializeSeed<'de> for IndexedSeed<'_, E> {
     type Value = (Option<KeySpans>, Map<String, Value>);
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        struct V<'b>(IndexedSeed<'b>);
-        impl<'de> Visitor<'de> for V<'_> {
+        struct V<'b, E>(IndexedSeed<'b, E>);
+        impl<'de, E: FastEntry> Visitor<'de> for V<'_, E> {
             type Value = (Option<KeySpans>, Map<String, Value>);
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object")
@@ -410,7 +417,7 @@ impl<'de> DeserializeSeed<'de> for IndexedSeed<'_> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let (mut keys, mut rest) = (None, Map::new());
                 while let Some(key) = map.next_key::<String>()? {
-                    if key == TargetFile::FIELD {
+                    if key == E::FIELD {
                         keys = Some(map.next_value_seed(MapSeed(self.0))?);
                     } else {
                         rest.insert(key, map.next_value()?);

@@ -40,6 +40,7 @@
 mod common;
 pub mod delegations;
 pub mod encode;
+pub mod entry_map;
 mod error;
 pub mod expires;
 mod fast;
@@ -55,13 +56,13 @@ pub mod root;
 pub mod signature;
 pub mod snapshot;
 pub mod spec_version;
-pub mod target_map;
 pub mod targets;
 pub mod threshold;
 pub mod timestamp;
 
 pub use delegations::{DelegatedRole, Delegations, SuccinctRoles};
 pub use encode::{Encode, Form};
+pub use entry_map::{EntryMap, MapEntry, MetaMap, TargetMap};
 pub use error::Error;
 pub use expires::Expires;
 pub use hashes::Hashes;

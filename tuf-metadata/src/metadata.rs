@@ -35,7 +35,7 @@ pub trait Signed: Sized {
 
     /// As [`Signed::from_text`], where `text` lies inside `owner`, bytes the caller shares:
     /// a role may keep `owner` and refer to it instead of copying what it reads (the targets
-    /// map of [`crate::Targets`] is indexed in it, see [`crate::target_map`]). The default
+    /// map of [`crate::Targets`] is indexed in it, see [`crate::entry_map`]). The default
     /// calls [`Signed::from_text`]. The result is the same either way.
     ///
     /// # Errors

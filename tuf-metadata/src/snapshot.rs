@@ -1,10 +1,12 @@
 //! The snapshot role (spec section 4.5).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::fast::FastSigned;
+use crate::entry_map::MetaMap;
+use crate::fast::{FastSigned, IndexedSigned};
 use crate::fields::{Fields, as_object, object_with};
 use crate::metadata::Signed;
 use crate::metafile::MetaFile;
@@ -20,8 +22,9 @@ pub struct Snapshot {
     pub version: u64,
     /// When this snapshot stops being trusted.
     pub expires: Expires,
-    /// `<role>.json` → what is known of that role's metadata.
-    pub meta: BTreeMap<String, MetaFile>,
+    /// `<role>.json` → what is known of that role's metadata. Received metadata read with
+    /// [`Signed::from_shared_text`] holds an indexed map (see [`crate::entry_map`]).
+    pub meta: MetaMap,
     /// Fields this crate does not know, kept as received.
     pub unrecognized_fields: Map<String, Value>,
 }
@@ -29,7 +32,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// Version 1 of a snapshot listing `targets.json` version 1.
     pub fn new(expires: Expires) -> Self {
-        let mut meta = BTreeMap::new();
+        let mut meta = MetaMap::new();
         meta.insert("targets.json".to_owned(), MetaFile::new(1));
         Snapshot {
             spec_version: SpecVersion::default(),
@@ -40,9 +43,10 @@ impl Snapshot {
         }
     }
 
-    /// The entry for role `role` (looked up as `<role>.json`).
-    pub fn role_meta(&self, role: &str) -> Option<&MetaFile> {
-        self.meta.get(&format!("{role}.json"))
+    /// The entry for role `role` (looked up as `<role>.json`; read from the index of an
+    /// indexed map, see [`MetaMap::lookup`]).
+    pub fn role_meta(&self, role: &str) -> Option<Cow<'_, MetaFile>> {
+        self.meta.lookup(&format!("{role}.json"))
     }
 }
 
@@ -62,9 +66,25 @@ impl Signed for Snapshot {
                 rest,
             }) => Self::from_fields(
                 Fields::new(Value::Object(rest), "signed".to_owned())?,
-                Some(meta),
+                Some(meta.into()),
             ),
             _ => Self::from_value(crate::metadata::parse_json(text)?),
+        }
+    }
+
+    /// The `meta` map validated entry by entry and indexed in `owner` instead of built (see
+    /// [`crate::entry_map`]); anything the index cannot take (a key with an escape, any
+    /// anomaly) is read by [`Signed::from_text`], which names the precise error.
+    fn from_shared_text(owner: &Arc<Vec<u8>>, text: &str) -> Result<Self, Error> {
+        match IndexedSigned::<MetaFile>::parse(owner, text) {
+            Some(IndexedSigned {
+                index: Some(index),
+                rest,
+            }) => Self::from_fields(
+                Fields::new(Value::Object(rest), "signed".to_owned())?,
+                Some(MetaMap::indexed(index)),
+            ),
+            _ => Self::from_text(text),
         }
     }
 
@@ -76,10 +96,7 @@ impl Signed for Snapshot {
 }
 
 impl Snapshot {
-    fn from_fields(
-        mut fields: Fields,
-        parsed_meta: Option<BTreeMap<String, MetaFile>>,
-    ) -> Result<Self, Error> {
+    fn from_fields(mut fields: Fields, parsed_meta: Option<MetaMap>) -> Result<Self, Error> {
         let common = common::read(&mut fields, <Self as Signed>::TYPE)?;
         let meta = match parsed_meta {
             Some(meta) => meta,

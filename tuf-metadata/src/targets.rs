@@ -5,11 +5,11 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::delegations::Delegations;
+use crate::entry_map::TargetMap;
 use crate::fast::{FastSigned, IndexedSigned};
 use crate::fields::{Fields, as_object, object_with};
 use crate::hashes::{self, Hashes};
 use crate::metadata::Signed;
-use crate::target_map::TargetMap;
 use crate::threshold::{Delegator, RoleKeys};
 use crate::{Error, Expires, SpecVersion, common};
 
@@ -101,7 +101,7 @@ pub struct Targets {
     /// When this metadata stops being trusted.
     pub expires: Expires,
     /// Target path → file description. Received metadata read with
-    /// [`Signed::from_shared_text`] holds an indexed map (see [`TargetMap`]).
+    /// [`Signed::from_shared_text`] holds an indexed map (see [`crate::entry_map`]).
     pub targets: TargetMap,
     /// Delegations to other targets roles, if any.
     pub delegations: Option<Delegations>,
@@ -152,10 +152,10 @@ impl Signed for Targets {
     }
 
     /// The `targets` map validated entry by entry and indexed in `owner` instead of built
-    /// (see [`TargetMap`]); anything the index cannot take (a key with an escape, any
+    /// (see [`crate::entry_map`]); anything the index cannot take (a key with an escape, any
     /// anomaly) is read by [`Signed::from_text`], which names the precise error.
     fn from_shared_text(owner: &Arc<Vec<u8>>, text: &str) -> Result<Self, Error> {
-        match IndexedSigned::parse(owner, text) {
+        match IndexedSigned::<TargetFile>::parse(owner, text) {
             Some(IndexedSigned {
                 index: Some(index),
                 rest,

@@ -143,7 +143,7 @@ fn snapshot(floats: bool) -> impl Strategy<Value = Snapshot> {
                 spec_version,
                 version,
                 expires,
-                meta,
+                meta: meta.into(),
                 unrecognized_fields,
             },
         )

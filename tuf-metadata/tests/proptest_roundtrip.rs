@@ -14,8 +14,9 @@ use serde_json::{Map, Value, json};
 use strategies::{expires, json_value, spec_version};
 use tuf_crypto::{KeyId, PublicKey};
 use tuf_metadata::{
-    DelegatedRole, Delegations, Expires, Hashes, Keys, MetaFile, Metadata, Role, Root, Signature,
-    Signed, Snapshot, SuccinctRoles, TOP_LEVEL_ROLE_NAMES, TargetFile, Targets, Timestamp,
+    DelegatedRole, Delegations, EntryMap, Expires, Hashes, Keys, MapEntry, MetaFile, Metadata,
+    Role, Root, Signature, Signed, Snapshot, SuccinctRoles, TOP_LEVEL_ROLE_NAMES, TargetFile,
+    Targets, Timestamp,
 };
 
 /// Unrecognised fields, named so they cannot collide with a known field.
@@ -178,7 +179,7 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
                 spec_version,
                 version,
                 expires,
-                meta,
+                meta: meta.into(),
                 unrecognized_fields,
             },
         )
@@ -398,39 +399,50 @@ fn check_paths_agree<T: Signed + std::fmt::Debug + PartialEq>(
     Ok(())
 }
 
-/// Targets read from shared bytes (`Signed::from_shared_text`: the map indexed in them, not
-/// built) agree with the direct parse, value or exact error; every lookup, `contains_key` and
-/// `len` answers as the built map does, `probes` (maybe unlisted) included, without building
-/// the indexed map. The text sits inside its owner after a prefix, as `signed` does in a file.
-fn check_index_agrees(text: &str, probes: &[String]) -> Result<(), TestCaseError> {
+/// A role read from shared bytes (`Signed::from_shared_text`: its large map indexed in them,
+/// not built) agrees with the direct parse, value or exact error; every lookup,
+/// `contains_key` and `len` answers as the built map does, `probes` (maybe unlisted)
+/// included, without building the indexed map. The text sits inside its owner after a
+/// prefix, as `signed` does in a file.
+fn check_index_agrees<T, E>(
+    text: &str,
+    probes: &[String],
+    map: impl Fn(&T) -> &EntryMap<E>,
+) -> Result<(), TestCaseError>
+where
+    T: Signed + PartialEq + std::fmt::Debug,
+    E: MapEntry + PartialEq + std::fmt::Debug,
+{
     let owner = Arc::new(format!("{{\"signed\": {text}}}").into_bytes());
     let inner = std::str::from_utf8(&owner[11..owner.len() - 1]).unwrap();
     prop_assert_eq!(inner, text);
-    let shared = Targets::from_shared_text(&owner, inner);
-    let direct = Targets::from_text(text);
+    let shared = T::from_shared_text(&owner, inner);
+    let direct = T::from_text(text);
     if let (Ok(shared), Ok(direct)) = (&shared, &direct) {
-        let indexed = shared.targets.is_indexed();
-        prop_assert_eq!(shared.targets.len(), direct.targets.len());
-        prop_assert_eq!(shared.targets.is_empty(), direct.targets.is_empty());
-        let listed = direct.targets.keys().cloned();
-        for path in listed.chain(probes.iter().cloned()) {
+        let (shared, direct) = (map(shared), map(direct));
+        let indexed = shared.is_indexed();
+        prop_assert_eq!(shared.len(), direct.len());
+        prop_assert_eq!(shared.is_empty(), direct.is_empty());
+        let listed = direct.keys().cloned();
+        for name in listed.chain(probes.iter().cloned()) {
             prop_assert_eq!(
-                shared.targets.lookup(&path).map(Cow::into_owned),
-                direct.targets.get(&path).cloned()
+                shared.lookup(&name).map(Cow::into_owned),
+                direct.get(&name).cloned()
             );
-            prop_assert_eq!(
-                shared.targets.contains_key(&path),
-                direct.targets.contains_key(&path)
-            );
+            prop_assert_eq!(shared.contains_key(&name), direct.contains_key(&name));
         }
-        prop_assert_eq!(
-            shared.targets.is_indexed(),
-            indexed,
-            "lookups built the map"
-        );
+        prop_assert_eq!(shared.is_indexed(), indexed, "lookups built the map");
     }
     prop_assert_eq!(shared, direct);
     Ok(())
+}
+
+fn targets_map(targets: &Targets) -> &EntryMap<TargetFile> {
+    &targets.targets
+}
+
+fn meta_map(snapshot: &Snapshot) -> &EntryMap<MetaFile> {
+    &snapshot.meta
 }
 
 fn mutated_entry(mut entry: Value, field: &str, replacement: Option<Value>) -> Value {
@@ -468,9 +480,9 @@ proptest! {
         }
         let text = serde_json::to_string(&value).unwrap();
         check_paths_agree::<Targets>(&text)?;
-        check_index_agrees(&text, &[field.to_owned(), String::new()])?;
+        check_index_agrees(&text, &[field.to_owned(), String::new()], targets_map)?;
         // As a repository writes it (indented; sorted keys).
-        check_index_agrees(&serde_json::to_string_pretty(&value).unwrap(), &[])?;
+        check_index_agrees(&serde_json::to_string_pretty(&value).unwrap(), &[], targets_map)?;
     }
 
     #[test]
@@ -489,7 +501,10 @@ proptest! {
                 }
             }
         }
-        check_paths_agree::<Snapshot>(&serde_json::to_string(&value).unwrap())?;
+        let text = serde_json::to_string(&value).unwrap();
+        check_paths_agree::<Snapshot>(&text)?;
+        check_index_agrees(&text, &[field.to_owned(), "targets.json".to_owned()], meta_map)?;
+        check_index_agrees(&serde_json::to_string_pretty(&value).unwrap(), &[], meta_map)?;
     }
 }
 
@@ -525,9 +540,10 @@ proptest! {
         let targets = text_with_entries("targets", "targets", &entries);
         check_paths_agree::<Targets>(&targets)?;
         let probes: Vec<String> = (0..9).map(|name| format!("f{name}.json")).collect();
-        check_index_agrees(&targets, &probes)?;
+        check_index_agrees(&targets, &probes, targets_map)?;
         let snapshot = text_with_entries("snapshot", "meta", &entries);
         check_paths_agree::<Snapshot>(&snapshot)?;
+        check_index_agrees(&snapshot, &probes, meta_map)?;
         if let Some((name, n)) = entries.iter().rev().find(|(name, _)| *name == entries[0].0) {
             let parsed = Targets::from_text(&targets).unwrap();
             prop_assert_eq!(parsed.targets[&format!("f{name}.json")].length, *n);

@@ -688,7 +688,7 @@ impl<S: Storage> Repository<S> {
         }
         let mut content = self.snapshot.current.clone();
         let version = self.snapshot.published.map_or(1, |v| v.saturating_add(1));
-        content.meta = meta;
+        content.meta = meta.into();
         content.set_version(version);
         content.set_expires(expires);
         let threshold = root.roles.get("snapshot").map_or(1, |r| r.threshold);

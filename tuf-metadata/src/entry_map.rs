@@ -1,12 +1,13 @@
-//! The `targets` map of a targets role (spec section 4.5): target path → [`TargetFile`].
+//! The large maps of received metadata (spec sections 4.4 and 4.5): snapshot's `meta`
+//! (`<role>.json` → [`MetaFile`]) and targets' `targets` (target path → [`TargetFile`]).
 //!
-//! A [`TargetMap`] is either built (a `BTreeMap`, what a repository edits) or *indexed*: read
+//! An [`EntryMap`] is either built (a `BTreeMap`, what a repository edits) or *indexed*: read
 //! from received bytes that it shares with their owner, with every entry validated once and
-//! only the position of each key kept. A client looks up one or a few targets among tens of
-//! thousands (spec 5.7.1-5.7.2), so building 100,000 entries it never reads costs more time
-//! and memory than anything else it does with the role apart from the signature check. An
-//! indexed map keeps 8 bytes per entry beside the bytes received; [`TargetMap::lookup`] reads
-//! the one entry asked for.
+//! only the position of each key kept. A client looks up one or a few entries among tens of
+//! thousands (spec 5.6.1, 5.7.1-5.7.2), so building 100,000 target entries, or the 16,384
+//! bins of a snapshot, that it never reads costs more time and memory than anything else it
+//! does with the role apart from the signature check. An indexed map keeps 8 bytes per entry
+//! beside the bytes received; [`EntryMap::lookup`] reads the one entry asked for.
 //!
 //! Both forms behave as the same map: `Deref` to the `BTreeMap` builds it on first use (from
 //! the validated entries, once, kept) and `DerefMut` turns an indexed map into a built one.
@@ -17,40 +18,74 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
 
-use crate::TargetFile;
+use crate::fast::FastEntry;
+use crate::{MetaFile, TargetFile};
 
-/// Target path → description, built or indexed (see the module documentation).
+/// The entry types of an [`EntryMap`]: [`TargetFile`] and [`MetaFile`]. Sealed: it can be
+/// named in bounds, not implemented outside this crate.
+pub trait MapEntry: FastEntry {}
+
+impl MapEntry for TargetFile {}
+impl MapEntry for MetaFile {}
+
+/// Target path → description: the `targets` map of [`crate::Targets`].
+pub type TargetMap = EntryMap<TargetFile>;
+
+/// `<role>.json` → what is known of it: the `meta` map of [`crate::Snapshot`].
+pub type MetaMap = EntryMap<MetaFile>;
+
+/// Name → entry, built or indexed (see the module documentation).
 ///
 /// ```
-/// use tuf_metadata::{TargetFile, target_map::TargetMap};
+/// use tuf_metadata::{TargetFile, TargetMap};
 /// let mut map = TargetMap::new();
 /// map.insert("a.txt".to_owned(), TargetFile::from_data(b"a", &["sha256"]).unwrap());
 /// assert_eq!(map.len(), 1);
 /// assert_eq!(map.lookup("a.txt").unwrap().length, 1);
 /// assert!(map.lookup("b.txt").is_none());
 /// ```
-#[derive(Clone, Default)]
-pub struct TargetMap {
+pub struct EntryMap<E> {
     /// The map when built; empty while indexed.
-    built: BTreeMap<String, TargetFile>,
+    built: BTreeMap<String, E>,
     /// The index, and the map built from it on first use.
-    indexed: Option<(Arc<Index>, OnceLock<Built>)>,
+    indexed: Option<Indexed<E>>,
 }
 
-/// The built form.
-type Built = BTreeMap<String, TargetFile>;
+/// An index and the map built from it on first use.
+struct Indexed<E> {
+    index: Arc<Index<E>>,
+    built: OnceLock<BTreeMap<String, E>>,
+}
+
+impl<E: Clone> Clone for Indexed<E> {
+    fn clone(&self) -> Self {
+        Indexed {
+            index: Arc::clone(&self.index),
+            built: self.built.clone(),
+        }
+    }
+}
 
 /// The validated entries of a map inside received bytes.
-pub(crate) struct Index {
+pub(crate) struct Index<E> {
     /// The bytes received (the whole file).
-    pub(crate) bytes: Arc<Vec<u8>>,
+    bytes: Arc<Vec<u8>>,
     /// Each key's text between its quotes, as (start, length) in `bytes`: keys without
     /// escapes (their text is their value), sorted by key and unique (the last of equal keys
     /// in the text kept, as everywhere else).
-    pub(crate) keys: Vec<(u32, u32)>,
+    keys: Vec<(u32, u32)>,
+    kind: std::marker::PhantomData<fn() -> E>,
 }
 
-impl Index {
+impl<E: FastEntry> Index<E> {
+    pub(crate) fn new(bytes: Arc<Vec<u8>>, keys: Vec<(u32, u32)>) -> Self {
+        Index {
+            bytes,
+            keys,
+            kind: std::marker::PhantomData,
+        }
+    }
+
     fn key(&self, &(start, len): &(u32, u32)) -> Option<&str> {
         let (start, len) = (usize::try_from(start).ok()?, usize::try_from(len).ok()?);
         std::str::from_utf8(self.bytes.get(start..start.checked_add(len)?)?).ok()
@@ -58,8 +93,9 @@ impl Index {
 
     /// The entry after key `span`: `: value`, read again from the bytes. It was read (and
     /// found valid) when the index was built, so `None` cannot happen short of a bug; it
-    /// would make the target unknown, which refuses its download (fail safe).
-    fn entry(&self, &(start, len): &(u32, u32)) -> Option<TargetFile> {
+    /// would make the entry unknown, which refuses the role or target it describes (fail
+    /// safe).
+    fn entry(&self, &(start, len): &(u32, u32)) -> Option<E> {
         let after = usize::try_from(start).ok()? + usize::try_from(len).ok()? + 1;
         let rest = self.bytes.get(after..)?;
         let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
@@ -67,20 +103,20 @@ impl Index {
             return None;
         }
         let value = rest.get(colon + 1..)?;
-        let mut values = serde_json::Deserializer::from_slice(value)
-            .into_iter::<crate::fast::Entry<TargetFile>>();
+        let mut values =
+            serde_json::Deserializer::from_slice(value).into_iter::<crate::fast::Entry<E>>();
         values.next()?.ok().map(|entry| entry.0)
     }
 
-    fn find(&self, path: &str) -> Option<&(u32, u32)> {
+    fn find(&self, name: &str) -> Option<&(u32, u32)> {
         let found = self
             .keys
-            .binary_search_by(|span| self.key(span).unwrap_or_default().cmp(path))
+            .binary_search_by(|span| self.key(span).unwrap_or_default().cmp(name))
             .ok()?;
         self.keys.get(found)
     }
 
-    fn build(&self) -> BTreeMap<String, TargetFile> {
+    fn build(&self) -> BTreeMap<String, E> {
         self.keys
             .iter()
             .filter_map(|span| Some((self.key(span)?.to_owned(), self.entry(span)?)))
@@ -88,131 +124,152 @@ impl Index {
     }
 }
 
-impl TargetMap {
+impl<E: MapEntry> EntryMap<E> {
     /// An empty (built) map.
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub(crate) fn indexed(index: Index) -> Self {
-        TargetMap {
+    pub(crate) fn indexed(index: Index<E>) -> Self {
+        EntryMap {
             built: BTreeMap::new(),
-            indexed: Some((Arc::new(index), OnceLock::new())),
+            indexed: Some(Indexed {
+                index: Arc::new(index),
+                built: OnceLock::new(),
+            }),
         }
     }
 
     /// Whether the map is indexed and not built (yet): lookups read single entries.
     pub fn is_indexed(&self) -> bool {
-        matches!(&self.indexed, Some((_, built)) if built.get().is_none())
+        matches!(&self.indexed, Some(Indexed { built, .. }) if built.get().is_none())
     }
 
-    /// The description of `path`, if listed. An indexed map reads just this entry; a built
-    /// map lends it.
-    pub fn lookup(&self, path: &str) -> Option<Cow<'_, TargetFile>> {
+    /// The entry of `name`, if listed. An indexed map reads just this entry; a built map
+    /// lends it.
+    pub fn lookup(&self, name: &str) -> Option<Cow<'_, E>> {
         match &self.indexed {
-            None => self.built.get(path).map(Cow::Borrowed),
-            Some((index, built)) => match built.get() {
-                Some(map) => map.get(path).map(Cow::Borrowed),
-                None => index.entry(index.find(path)?).map(Cow::Owned),
+            None => self.built.get(name).map(Cow::Borrowed),
+            Some(Indexed { index, built }) => match built.get() {
+                Some(map) => map.get(name).map(Cow::Borrowed),
+                None => index.entry(index.find(name)?).map(Cow::Owned),
             },
         }
     }
 
-    /// Whether `path` is listed (without building an indexed map).
-    pub fn contains_key(&self, path: &str) -> bool {
+    /// Whether `name` is listed (without building an indexed map).
+    pub fn contains_key(&self, name: &str) -> bool {
         match &self.indexed {
-            None => self.built.contains_key(path),
-            Some((index, _)) => index.find(path).is_some(),
+            None => self.built.contains_key(name),
+            Some(Indexed { index, .. }) => index.find(name).is_some(),
         }
     }
 
-    /// How many targets are listed (without building an indexed map).
+    /// How many entries are listed (without building an indexed map).
     pub fn len(&self) -> usize {
         match &self.indexed {
             None => self.built.len(),
-            Some((index, _)) => index.keys.len(),
+            Some(Indexed { index, .. }) => index.keys.len(),
         }
     }
 
-    /// Whether no target is listed.
+    /// Whether nothing is listed.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The built map, taken out.
-    pub fn into_map(self) -> BTreeMap<String, TargetFile> {
+    pub fn into_map(self) -> BTreeMap<String, E> {
         match self.indexed {
             None => self.built,
-            Some((index, built)) => built.into_inner().unwrap_or_else(|| index.build()),
+            Some(Indexed { index, built }) => built.into_inner().unwrap_or_else(|| index.build()),
         }
     }
 }
 
-impl Deref for TargetMap {
-    type Target = BTreeMap<String, TargetFile>;
+impl<E> Default for EntryMap<E> {
+    fn default() -> Self {
+        EntryMap {
+            built: BTreeMap::new(),
+            indexed: None,
+        }
+    }
+}
+
+impl<E: Clone> Clone for EntryMap<E> {
+    fn clone(&self) -> Self {
+        EntryMap {
+            built: self.built.clone(),
+            indexed: self.indexed.clone(),
+        }
+    }
+}
+
+impl<E: MapEntry> Deref for EntryMap<E> {
+    type Target = BTreeMap<String, E>;
 
     /// The map; an indexed map is built on first use and kept.
     fn deref(&self) -> &Self::Target {
         match &self.indexed {
             None => &self.built,
-            Some((index, built)) => built.get_or_init(|| index.build()),
+            Some(Indexed { index, built }) => built.get_or_init(|| index.build()),
         }
     }
 }
 
-impl DerefMut for TargetMap {
+impl<E: MapEntry> DerefMut for EntryMap<E> {
     /// The map, for editing; an indexed map becomes a built one (the bytes are let go).
     fn deref_mut(&mut self) -> &mut Self::Target {
-        if let Some((index, built)) = self.indexed.take() {
+        if let Some(Indexed { index, built }) = self.indexed.take() {
             self.built = built.into_inner().unwrap_or_else(|| index.build());
         }
         &mut self.built
     }
 }
 
-impl From<BTreeMap<String, TargetFile>> for TargetMap {
-    fn from(built: BTreeMap<String, TargetFile>) -> Self {
-        TargetMap {
+impl<E> From<BTreeMap<String, E>> for EntryMap<E> {
+    fn from(built: BTreeMap<String, E>) -> Self {
+        EntryMap {
             built,
             indexed: None,
         }
     }
 }
 
-impl FromIterator<(String, TargetFile)> for TargetMap {
-    fn from_iter<I: IntoIterator<Item = (String, TargetFile)>>(iter: I) -> Self {
+impl<E> FromIterator<(String, E)> for EntryMap<E> {
+    fn from_iter<I: IntoIterator<Item = (String, E)>>(iter: I) -> Self {
         BTreeMap::from_iter(iter).into()
     }
 }
 
-impl<'a> IntoIterator for &'a TargetMap {
-    type Item = (&'a String, &'a TargetFile);
-    type IntoIter = std::collections::btree_map::Iter<'a, String, TargetFile>;
+impl<'a, E: MapEntry> IntoIterator for &'a EntryMap<E> {
+    type Item = (&'a String, &'a E);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, E>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.deref().iter()
     }
 }
 
-impl IntoIterator for TargetMap {
-    type Item = (String, TargetFile);
-    type IntoIter = std::collections::btree_map::IntoIter<String, TargetFile>;
+impl<E: MapEntry> IntoIterator for EntryMap<E> {
+    type Item = (String, E);
+    type IntoIter = std::collections::btree_map::IntoIter<String, E>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.into_map().into_iter()
     }
 }
 
-impl PartialEq for TargetMap {
-    /// Equal when they list the same targets, whatever their forms.
+impl<E: MapEntry + PartialEq> PartialEq for EntryMap<E> {
+    /// Equal when they list the same entries, whatever their forms.
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && **self == **other
     }
 }
 
-impl Eq for TargetMap {}
+impl<E: MapEntry + Eq> Eq for EntryMap<E> {}
 
-impl fmt::Debug for TargetMap {
+impl<E: MapEntry + fmt::Debug> fmt::Debug for EntryMap<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
@@ -223,7 +280,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::{Expires, Metadata, Signed, Targets};
+    use crate::{Expires, Metadata, Signed, Snapshot, Targets};
 
     fn expires() -> Expires {
         "2030-01-01T00:00:00Z".parse().unwrap()
@@ -303,6 +360,27 @@ mod tests {
         assert!(copy.is_indexed());
         assert_eq!(copy.len(), 2);
         assert_ne!(copy, read.targets);
+    }
+
+    #[test]
+    fn a_received_snapshot_indexes_its_meta() {
+        let mut snapshot = Snapshot::new(expires());
+        for bin in 0..300 {
+            snapshot
+                .meta
+                .insert(format!("bin-{bin:03x}.json"), MetaFile::new(bin + 1));
+        }
+        let bytes = Arc::new(Metadata::new(snapshot.clone()).to_bytes());
+        let text = std::str::from_utf8(&bytes).unwrap();
+        let start = text.find("\"signed\": ").unwrap() + 10;
+        let read = Snapshot::from_shared_text(&bytes, &text[start..text.len() - 2]).unwrap();
+        assert!(read.meta.is_indexed());
+        assert_eq!(read.meta.len(), 301);
+        assert_eq!(read.role_meta("bin-12b").unwrap().version, 300);
+        assert_eq!(read.role_meta("targets").unwrap().version, 1);
+        assert!(read.role_meta("bin-12c").is_none());
+        assert!(read.meta.is_indexed());
+        assert_eq!(read, snapshot);
     }
 
     #[test]
