@@ -74,8 +74,10 @@
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::sync::Arc;
-
+/// The bytes `update_snapshot`, `update_targets` and `update_delegated_targets` take: borrowed,
+/// or shared so that the trusted role keeps them and indexes its large map in them (see
+/// [`tuf_metadata::Received`]).
+pub use tuf_metadata::Received;
 use tuf_metadata::{
     Delegator, Error, Expires, Metadata, RoleKeys, Root, Signed, Snapshot, Targets, Timestamp,
 };
@@ -694,64 +696,6 @@ impl TrustedMetadata {
     }
 }
 
-/// Bytes of a role as received, handed to [`TrustedMetadata::update_snapshot`],
-/// [`TrustedMetadata::update_targets`] and [`TrustedMetadata::update_delegated_targets`]:
-/// borrowed (`&[u8]`, `&Vec<u8>`), or shared (`&Arc<Vec<u8>>`). Shared bytes are kept by the
-/// trusted role, whose large map (snapshot's `meta`, targets' `targets`) is then indexed in
-/// them instead of built ([`tuf_metadata::entry_map`]): most of the time and memory of
-/// reading a role that lists many entries, when only a few are looked up. The checks and
-/// their errors are the same either way.
-///
-/// ```
-/// use std::sync::Arc;
-/// use tuf_client::trusted::Received;
-/// let shared = Arc::new(b"{}".to_vec());
-/// assert!(matches!(Received::from(&shared), Received::Shared(_)));
-/// assert!(matches!(Received::from(&b"{}"[..]), Received::Borrowed(_)));
-/// assert_eq!(Received::from(&shared).bytes(), b"{}");
-/// ```
-#[derive(Debug, Clone, Copy)]
-pub enum Received<'b> {
-    /// Bytes the trusted role copies what it keeps from.
-    Borrowed(&'b [u8]),
-    /// Bytes the trusted role may keep.
-    Shared(&'b Arc<Vec<u8>>),
-}
-
-impl<'b> Received<'b> {
-    /// The bytes.
-    pub fn bytes(self) -> &'b [u8] {
-        match self {
-            Received::Borrowed(bytes) => bytes,
-            Received::Shared(bytes) => bytes,
-        }
-    }
-}
-
-impl<'b> From<&'b [u8]> for Received<'b> {
-    fn from(bytes: &'b [u8]) -> Self {
-        Received::Borrowed(bytes)
-    }
-}
-
-impl<'b, const N: usize> From<&'b [u8; N]> for Received<'b> {
-    fn from(bytes: &'b [u8; N]) -> Self {
-        Received::Borrowed(bytes)
-    }
-}
-
-impl<'b> From<&'b Vec<u8>> for Received<'b> {
-    fn from(bytes: &'b Vec<u8>) -> Self {
-        Received::Borrowed(bytes)
-    }
-}
-
-impl<'b> From<&'b Arc<Vec<u8>>> for Received<'b> {
-    fn from(bytes: &'b Arc<Vec<u8>>) -> Self {
-        Received::Shared(bytes)
-    }
-}
-
 /// 5.5.2 / 5.6.2, then parsing with the threshold signature check of 5.5.3 / 5.6.3 in the same
 /// pass ([`Metadata::from_bytes_verified`]: the canonical form is checked as it is produced,
 /// never held). `check` (the length and hashes listed for the file) is reported first when it
@@ -763,11 +707,9 @@ fn check_parse_verify<T: Signed>(
     keys: RoleKeys<'_>,
     check: impl Fn() -> Result<(), Error> + Sync,
 ) -> Result<Metadata<T>, TrustError> {
-    let (checked, parsed) =
-        tuf_metadata::parallel::join(received.bytes().len(), check, || match received {
-            Received::Shared(owner) => Metadata::<T>::from_shared_bytes_verified(owner, keys),
-            Received::Borrowed(bytes) => Metadata::<T>::from_bytes_verified(bytes, keys),
-        });
+    let (checked, parsed) = tuf_metadata::parallel::join(received.bytes().len(), check, || {
+        Metadata::<T>::from_received_verified(received, keys)
+    });
     checked.map_err(|source| TrustError::LengthOrHash {
         role: role.to_owned(),
         source,

@@ -67,7 +67,7 @@ pub use error::Error;
 pub use expires::Expires;
 pub use hashes::Hashes;
 pub use keys::Keys;
-pub use metadata::{Metadata, Signed};
+pub use metadata::{Metadata, Received, Signed};
 pub use metafile::MetaFile;
 pub use role::Role;
 pub use root::{Root, TOP_LEVEL_ROLE_NAMES};

@@ -58,6 +58,71 @@ pub trait Signed: Sized {
     fn spec_version(&self) -> &SpecVersion;
 }
 
+/// Bytes of a role as received: borrowed (`&[u8]`, `&[u8; N]`, `&Vec<u8>`), or shared
+/// (`&Arc<Vec<u8>>`). What is read from shared bytes may keep them: the large map of a
+/// [`crate::Snapshot`] or [`crate::Targets`] is then indexed in them instead of built
+/// ([`crate::entry_map`]), which saves most of the time and memory of reading a role that
+/// lists many entries when only a few are looked up. The result, and every error, is the
+/// same either way ([`Metadata::from_received_verified`]).
+///
+/// ```
+/// use std::sync::Arc;
+/// use tuf_metadata::Received;
+/// let shared = Arc::new(b"{}".to_vec());
+/// assert!(matches!(Received::from(&shared), Received::Shared(_)));
+/// assert!(matches!(Received::from(&b"{}"[..]), Received::Borrowed(_)));
+/// assert_eq!(Received::from(&shared).bytes(), b"{}");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub enum Received<'b> {
+    /// Bytes that what is read from them copies from.
+    Borrowed(&'b [u8]),
+    /// Bytes that what is read from them may keep.
+    Shared(&'b Arc<Vec<u8>>),
+}
+
+impl<'b> Received<'b> {
+    /// The bytes.
+    pub fn bytes(self) -> &'b [u8] {
+        match self {
+            Received::Borrowed(bytes) => bytes,
+            Received::Shared(bytes) => bytes,
+        }
+    }
+
+    /// The shared bytes, if they are.
+    pub fn owner(self) -> Option<&'b Arc<Vec<u8>>> {
+        match self {
+            Received::Borrowed(_) => None,
+            Received::Shared(bytes) => Some(bytes),
+        }
+    }
+}
+
+impl<'b> From<&'b [u8]> for Received<'b> {
+    fn from(bytes: &'b [u8]) -> Self {
+        Received::Borrowed(bytes)
+    }
+}
+
+impl<'b, const N: usize> From<&'b [u8; N]> for Received<'b> {
+    fn from(bytes: &'b [u8; N]) -> Self {
+        Received::Borrowed(bytes)
+    }
+}
+
+impl<'b> From<&'b Vec<u8>> for Received<'b> {
+    fn from(bytes: &'b Vec<u8>) -> Self {
+        Received::Borrowed(bytes)
+    }
+}
+
+impl<'b> From<&'b Arc<Vec<u8>>> for Received<'b> {
+    fn from(bytes: &'b Arc<Vec<u8>>) -> Self {
+        Received::Shared(bytes)
+    }
+}
+
 /// Signed metadata of one role.
 ///
 /// Parsed from untrusted bytes with [`Metadata::from_bytes`]. The canonical form of `signed`
@@ -140,7 +205,7 @@ impl<T: Signed> Metadata<T> {
         bytes: &[u8],
         keys: RoleKeys<'_>,
     ) -> Result<(Self, VerificationResult), Error> {
-        Self::read_verified(bytes, None, keys)
+        Self::from_received_verified(Received::Borrowed(bytes), keys)
     }
 
     /// [`Metadata::from_bytes_verified`] of bytes the caller shares: `signed` is read with
@@ -176,16 +241,19 @@ impl<T: Signed> Metadata<T> {
         bytes: &Arc<Vec<u8>>,
         keys: RoleKeys<'_>,
     ) -> Result<(Self, VerificationResult), Error> {
-        Self::read_verified(bytes, Some(bytes), keys)
+        Self::from_received_verified(Received::Shared(bytes), keys)
     }
 
-    /// [`Metadata::from_bytes_verified`], `signed` read from `owner` when given (it holds
-    /// `bytes`).
-    fn read_verified(
-        bytes: &[u8],
-        owner: Option<&Arc<Vec<u8>>>,
+    /// [`Metadata::from_bytes_verified`] or [`Metadata::from_shared_bytes_verified`], as
+    /// `received` is borrowed or shared.
+    ///
+    /// # Errors
+    /// As [`Metadata::from_bytes`].
+    pub fn from_received_verified(
+        received: Received<'_>,
         keys: RoleKeys<'_>,
     ) -> Result<(Self, VerificationResult), Error> {
+        let (bytes, owner) = (received.bytes(), received.owner());
         if let Some((fields, text)) = signed_last(bytes) {
             if let Ok(verified) = Self::from_envelope_verified(fields, text, owner, keys) {
                 return Ok(verified);
