@@ -77,6 +77,12 @@ pub(crate) struct Index<E> {
     kind: std::marker::PhantomData<fn() -> E>,
 }
 
+/// The text of a key at `(start, length)` in `bytes`, as the index records it.
+pub(crate) fn key_text<'a>(bytes: &'a [u8], &(start, len): &(u32, u32)) -> Option<&'a [u8]> {
+    let (start, len) = (usize::try_from(start).ok()?, usize::try_from(len).ok()?);
+    bytes.get(start..start.checked_add(len)?)
+}
+
 impl<E: FastEntry> Index<E> {
     pub(crate) fn new(bytes: Arc<Vec<u8>>, keys: Vec<(u32, u32)>) -> Self {
         Index {
@@ -86,9 +92,8 @@ impl<E: FastEntry> Index<E> {
         }
     }
 
-    fn key(&self, &(start, len): &(u32, u32)) -> Option<&str> {
-        let (start, len) = (usize::try_from(start).ok()?, usize::try_from(len).ok()?);
-        std::str::from_utf8(self.bytes.get(start..start.checked_add(len)?)?).ok()
+    fn key(&self, span: &(u32, u32)) -> Option<&str> {
+        std::str::from_utf8(key_text(&self.bytes, span)?).ok()
     }
 
     /// The entry after key `span`: `: value`, read again from the bytes. It was read (and

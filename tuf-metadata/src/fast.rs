@@ -341,11 +341,8 @@ impl<'de> Deserialize<'de> for BorrowedKey<'de> {
 }
 
 impl<E> IndexedSeed<'_, E> {
-    fn key(&self, &(start, len): &(u32, u32)) -> &[u8] {
-        let start = start as usize;
-        self.bytes
-            .get(start..start + len as usize)
-            .unwrap_or_default()
+    fn key(&self, span: &(u32, u32)) -> &[u8] {
+        crate::entry_map::key_text(self.bytes, span).unwrap_or_default()
     }
 
     /// Sorts `keys` by key, keeping the last of equal keys (as `BTreeMap::from_iter` does).
