@@ -30,7 +30,10 @@
 
 use serde_json::Value;
 
+mod pieces;
 mod text;
+
+pub use pieces::Pieces;
 
 /// Why a JSON value has no canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -212,6 +215,55 @@ pub fn stream_json_text(
         }
         Err(text::Fail::Json(error)) => Err(error),
         Err(text::Fail::Restart) => from_json_text(text).map(Streamed::Buffered),
+    }
+}
+
+/// How [`stream_json_value`] delivered the canonical form.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use]
+pub enum StreamedValue {
+    /// Every byte went to the consumer, in order.
+    Streamed,
+    /// A shallow object turned out to have keys out of order after its start was handed over
+    /// and no longer held: what the consumer received is void; canonicalise the whole text
+    /// (held by the caller) with [`stream_json_text`] or [`from_json_text`] instead.
+    Restart,
+}
+
+/// [`stream_json_text`] of the JSON value at the cursor of text arriving in pieces
+/// (whitespace before it skipped): its canonical form is handed to `consumer` while the
+/// pieces are read, and the cursor is left just after the value. Only a window of the text is
+/// held ([`Pieces`]), so a download can be canonicalised (and its signatures checked) as it
+/// arrives.
+///
+/// ```
+/// use tuf_crypto::canonical::{Pieces, StreamedValue, stream_json_value};
+/// let pieces = [&br#"{"b": {"y": 1, "#[..], br#""x": 2}, "a": null} ,"#].map(|p| p.to_vec());
+/// let mut text = Pieces::new(pieces.into_iter());
+/// let mut got = Vec::new();
+/// let streamed = stream_json_value(&mut text, &mut |piece| got.extend_from_slice(piece));
+/// assert_eq!(streamed.unwrap(), StreamedValue::Streamed);
+/// assert_eq!(got, br#"{"a":null,"b":{"x":2,"y":1}}"#);
+/// assert_eq!(text.fill(2), b" ,");
+/// ```
+///
+/// # Errors
+/// As [`from_json_text`] for the value, which need not be the whole text (what follows it is
+/// left unread). The consumer may have received part of the form before the error.
+pub fn stream_json_value<I: Iterator<Item = Vec<u8>>>(
+    input: &mut Pieces<I>,
+    consumer: &mut dyn FnMut(&[u8]),
+) -> Result<StreamedValue, CanonicalJsonError> {
+    let at = input.offset();
+    let mut stream = text::Stream::new(consumer);
+    match text::canonicalize_value(&mut *input, at, &mut stream) {
+        Ok(end) => {
+            stream.finish();
+            input.set_offset(end);
+            Ok(StreamedValue::Streamed)
+        }
+        Err(text::Fail::Json(error)) => Err(error),
+        Err(text::Fail::Restart) => Ok(StreamedValue::Restart),
     }
 }
 

@@ -178,3 +178,104 @@ proptest! {
         }
     }
 }
+
+/// Splits `text` into pieces of the given sizes (cycled; a zero makes an empty piece).
+fn split(text: &[u8], sizes: &[usize]) -> Vec<Vec<u8>> {
+    let (mut pieces, mut at) = (Vec::new(), 0);
+    let progress = sizes.iter().any(|&size| size > 0);
+    for &size in sizes.iter().cycle() {
+        if at >= text.len() {
+            break;
+        }
+        let size = if progress { size } else { 1 };
+        let end = (at + size).min(text.len());
+        pieces.push(text[at..end].to_vec());
+        at = end;
+    }
+    pieces
+}
+
+/// JSON text for `value` in one of three layouts, maybe after 60-120 KiB of another member
+/// (so that text read in pieces is no longer held whole when `value` is read), then edited byte
+/// by byte (so that much of it is not JSON, or not canonicalisable, any more).
+fn edited_text() -> impl Strategy<Value = Vec<u8>> {
+    (
+        json_value(),
+        0..3usize,
+        prop::option::of(3000..6000usize),
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 0..3),
+    )
+        .prop_map(|(value, layout, padded, edits)| {
+            let text = match layout {
+                0 => serde_json::to_string(&value).unwrap_or_default(),
+                1 => serde_json::to_string_pretty(&value).unwrap_or_default(),
+                _ => reversed_text(&value),
+            };
+            let mut text = match padded {
+                Some(n) => format!(
+                    r#"{{"a": [{}], "b": {text}}}"#,
+                    vec!["\"0123456789abcdef\""; n].join(", ")
+                ),
+                None => text,
+            }
+            .into_bytes();
+            text.push(b' ');
+            for (at, byte, kind) in edits {
+                let at = at.index(text.len());
+                match kind {
+                    0 => text[at] = byte,
+                    1 => text.insert(at, byte),
+                    _ => drop(text.remove(at)),
+                }
+                if text.is_empty() {
+                    text.push(byte);
+                }
+            }
+            text
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::with_cases(512)
+    })]
+
+    /// Text read in pieces of any sizes is canonicalised exactly as the whole text: the same
+    /// bytes, the same error (offset included), or a restart; and the cursor ends just after
+    /// the value, so what follows it is what the whole-text reader calls trailing.
+    #[test]
+    fn pieces_canonicalise_as_the_whole_text(
+        text in edited_text(),
+        sizes in prop::collection::vec(0..2000usize, 1..6),
+    ) {
+        let whole = canonical::from_json_text(&text);
+        let mut pieces = canonical::Pieces::new(split(&text, &sizes).into_iter());
+        let mut got = Vec::new();
+        let streamed = canonical::stream_json_value(&mut pieces, &mut |piece| {
+            got.extend_from_slice(piece)
+        });
+        match streamed {
+            Ok(canonical::StreamedValue::Streamed) => {
+                pieces.skip_whitespace();
+                match &whole {
+                    Ok(form) => {
+                        prop_assert!(pieces.at_end());
+                        prop_assert_eq!(&got, form);
+                    }
+                    Err(canonical::CanonicalJsonError::Syntax { offset, reason }) => {
+                        prop_assert_eq!(*reason, "trailing characters after the JSON value");
+                        prop_assert_eq!(pieces.offset(), *offset);
+                        prop_assert!(!pieces.at_end());
+                        // The value before the trailing characters, alone, is what was streamed.
+                        let value = canonical::from_json_text(&text[..*offset]);
+                        prop_assert_eq!(value.as_ref(), Ok(&got));
+                    }
+                    Err(other) => prop_assert!(false, "streamed, but the whole text: {other}"),
+                }
+            }
+            Ok(canonical::StreamedValue::Restart) => {}
+            Err(error) => prop_assert_eq!(Err(error), whole),
+        }
+    }
+}

@@ -68,6 +68,30 @@ impl Out for Vec<u8> {
     fn release(&mut self, _hold: bool) {}
 }
 
+/// Where the reader's text comes from: all at once (a slice), or in pieces as it arrives
+/// ([`super::Pieces`]). Positions are absolute offsets in the whole text.
+pub(super) trait Input {
+    /// The text held, its first byte at offset [`Input::base`].
+    fn held(&self) -> &[u8];
+    /// The offset of the first byte held.
+    fn base(&self) -> usize;
+    /// Reads the next piece, keeping every byte from offset `keep` on (bytes before it may be
+    /// dropped). `false` once the text has ended.
+    fn more(&mut self, keep: usize) -> bool;
+}
+
+impl Input for &[u8] {
+    fn held(&self) -> &[u8] {
+        self
+    }
+    fn base(&self) -> usize {
+        0
+    }
+    fn more(&mut self, _keep: usize) -> bool {
+        false
+    }
+}
+
 /// Canonical bytes handed to a consumer in pieces of about [`CHUNK`] bytes.
 pub(super) struct Stream<'c> {
     buffer: Vec<u8>,
@@ -149,13 +173,7 @@ impl Out for Stream<'_> {
 /// Reads one JSON value from `text` (whitespace around it allowed) and writes its canonical
 /// form to `out`.
 pub(super) fn canonicalize<O: Out>(text: &[u8], out: &mut O) -> Result<(), Fail> {
-    let mut reader = TextReader {
-        text,
-        pos: 0,
-        sorted_attempts: true,
-        scratch: Vec::new(),
-        key_pool: Vec::new(),
-    };
+    let mut reader = TextReader::new(text, 0);
     reader.skip_whitespace();
     reader.value(out, 0)?;
     reader.skip_whitespace();
@@ -165,6 +183,19 @@ pub(super) fn canonicalize<O: Out>(text: &[u8], out: &mut O) -> Result<(), Fail>
             .into());
     }
     Ok(())
+}
+
+/// Reads one JSON value from `input` at offset `at` (whitespace before it skipped) and writes
+/// its canonical form to `out`. Returns the offset just after the value.
+pub(super) fn canonicalize_value<I: Input, O: Out>(
+    input: I,
+    at: usize,
+    out: &mut O,
+) -> Result<usize, Fail> {
+    let mut reader = TextReader::new(input, at);
+    reader.skip_whitespace();
+    reader.value(out, 0)?;
+    Ok(reader.pos)
 }
 
 /// Writes decoded UTF-8 bytes as a canonical string: only `\` and `"` escaped, as
@@ -227,9 +258,16 @@ fn valid_utf8(run: &[u8], non_ascii: bool) -> bool {
     !non_ascii || std::str::from_utf8(run).is_ok()
 }
 
-struct TextReader<'a> {
-    text: &'a [u8],
+struct TextReader<I> {
+    input: I,
+    /// The offset of the next byte to read.
     pos: usize,
+    /// Where the token being read (a string or a number) starts: held while more text is
+    /// read, since its bytes are copied out once it ends.
+    token: usize,
+    /// Where the held objects being read on the in-order path start (outermost first): held,
+    /// since such an object may have to be read again.
+    pins: Vec<usize>,
     /// Whether objects may be tried on the in-order path (off inside a fallback re-parse, so
     /// that fallbacks never nest).
     sorted_attempts: bool,
@@ -239,7 +277,19 @@ struct TextReader<'a> {
     key_pool: Vec<Vec<u8>>,
 }
 
-impl TextReader<'_> {
+impl<I: Input> TextReader<I> {
+    fn new(input: I, pos: usize) -> Self {
+        TextReader {
+            input,
+            pos,
+            token: pos,
+            pins: Vec::new(),
+            sorted_attempts: true,
+            scratch: Vec::new(),
+            key_pool: Vec::new(),
+        }
+    }
+
     fn error(&self, reason: &'static str) -> CanonicalJsonError {
         CanonicalJsonError::Syntax {
             offset: self.pos,
@@ -247,8 +297,66 @@ impl TextReader<'_> {
         }
     }
 
-    fn peek(&self) -> Option<u8> {
-        self.text.get(self.pos).copied()
+    /// The held bytes in `range` (offsets in the whole text), if all are held.
+    fn get(&self, range: std::ops::Range<usize>) -> Option<&[u8]> {
+        let base = self.input.base();
+        let start = range.start.checked_sub(base)?;
+        let end = range.end.checked_sub(base)?;
+        self.input.held().get(start..end)
+    }
+
+    /// The held bytes from offset `at` on.
+    fn held_from(&self, at: usize) -> &[u8] {
+        at.checked_sub(self.input.base())
+            .and_then(|at| self.input.held().get(at..))
+            .unwrap_or_default()
+    }
+
+    /// Reads more of the text until every byte before offset `end` is held; `false` if the
+    /// text ends first. A slice holds all of it, so this reads nothing there.
+    #[cold]
+    fn fill_to(&mut self, end: usize) -> bool {
+        loop {
+            if self.input.base().saturating_add(self.input.held().len()) >= end {
+                return true;
+            }
+            let keep = self
+                .pins
+                .first()
+                .map_or(self.token, |&pin| pin.min(self.token))
+                .min(self.pos);
+            if !self.input.more(keep) {
+                return false;
+            }
+        }
+    }
+
+    /// The byte at offset `at`, reading more of the text if needed.
+    #[inline]
+    fn at(&mut self, at: usize) -> Option<u8> {
+        if let Some(&byte) = at
+            .checked_sub(self.input.base())
+            .and_then(|i| self.input.held().get(i))
+        {
+            return Some(byte);
+        }
+        if !self.fill_to(at.saturating_add(1)) {
+            return None;
+        }
+        self.get(at..at.saturating_add(1))
+            .and_then(|b| b.first().copied())
+    }
+
+    #[inline]
+    fn peek(&mut self) -> Option<u8> {
+        self.at(self.pos)
+    }
+
+    /// Whether the text at the cursor is `literal` (read as far as needed).
+    fn looking_at(&mut self, literal: &[u8]) -> bool {
+        let end = self.pos.saturating_add(literal.len());
+        self.fill_to(end);
+        self.get(self.pos..end) == Some(literal)
     }
 
     fn skip_whitespace(&mut self) {
@@ -258,7 +366,7 @@ impl TextReader<'_> {
     }
 
     fn expect_literal(&mut self, literal: &'static [u8]) -> Result<(), CanonicalJsonError> {
-        if self.text.get(self.pos..self.pos + literal.len()) == Some(literal) {
+        if self.looking_at(literal) {
             self.pos += literal.len();
             Ok(())
         } else {
@@ -288,9 +396,7 @@ impl TextReader<'_> {
             }
             // Python's json.loads reads these as floats; canonical JSON has none.
             Some(b'N') | Some(b'I') => Err(self.float_literal().into()),
-            Some(b'-') if self.text.get(self.pos + 1) == Some(&b'I') => {
-                Err(self.float_literal().into())
-            }
+            Some(b'-') if self.at(self.pos + 1) == Some(b'I') => Err(self.float_literal().into()),
             Some(b'-' | b'0'..=b'9') => Ok(self.number(out)?),
             Some(_) => Err(self.error("expected a JSON value").into()),
             None => Err(self.error("unexpected end of input").into()),
@@ -299,7 +405,7 @@ impl TextReader<'_> {
 
     fn float_literal(&mut self) -> CanonicalJsonError {
         for literal in [&b"NaN"[..], b"Infinity", b"-Infinity"] {
-            if self.text.get(self.pos..self.pos + literal.len()) == Some(literal) {
+            if self.looking_at(literal) {
                 return CanonicalJsonError::Float {
                     number: String::from_utf8_lossy(literal).into_owned(),
                 };
@@ -311,6 +417,7 @@ impl TextReader<'_> {
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`, as Python's json scanner reads it.
     fn number<O: Out>(&mut self, out: &mut O) -> Result<(), CanonicalJsonError> {
         let start = self.pos;
+        self.token = start;
         let negative = self.peek() == Some(b'-');
         if negative {
             self.pos += 1;
@@ -327,7 +434,7 @@ impl TextReader<'_> {
         }
         let digits_end = self.pos;
         let mut is_float = false;
-        if self.peek() == Some(b'.') && matches!(self.text.get(self.pos + 1), Some(b'0'..=b'9')) {
+        if self.peek() == Some(b'.') && matches!(self.at(self.pos + 1), Some(b'0'..=b'9')) {
             is_float = true;
             self.pos += 1;
             while matches!(self.peek(), Some(b'0'..=b'9')) {
@@ -336,10 +443,10 @@ impl TextReader<'_> {
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
             let mut look = self.pos + 1;
-            if matches!(self.text.get(look), Some(b'+' | b'-')) {
+            if matches!(self.at(look), Some(b'+' | b'-')) {
                 look += 1;
             }
-            if matches!(self.text.get(look), Some(b'0'..=b'9')) {
+            if matches!(self.at(look), Some(b'0'..=b'9')) {
                 is_float = true;
                 self.pos = look;
                 while matches!(self.peek(), Some(b'0'..=b'9')) {
@@ -347,14 +454,14 @@ impl TextReader<'_> {
                 }
             }
         }
-        let digits = self.text.get(digits_start..digits_end).unwrap_or_default();
         if is_float {
             return Err(CanonicalJsonError::Float {
-                number: String::from_utf8_lossy(self.text.get(start..self.pos).unwrap_or_default())
+                number: String::from_utf8_lossy(self.get(start..self.pos).unwrap_or_default())
                     .into_owned(),
             });
         }
         // Python prints int(-0) as 0.
+        let digits = self.get(digits_start..digits_end).unwrap_or_default();
         if negative && digits != b"0" {
             out.push(b'-');
         }
@@ -377,17 +484,34 @@ impl TextReader<'_> {
         Ok(value)
     }
 
+    /// The length of the run from offset `start` up to the first `"`, `\` or control
+    /// character (or the end of the text), and whether the run has a byte that is not ASCII.
+    /// Reads more of the text while the run reaches the end of what is held.
+    fn run_from(&mut self, start: usize) -> (usize, bool) {
+        let (mut length, mut non_ascii) = (0, false);
+        loop {
+            let rest = self.held_from(start + length);
+            let (found, high) = special_position(rest);
+            let ended_inside = found < rest.len();
+            length += found;
+            non_ascii |= high;
+            if ended_inside || !self.fill_to(start + length + 1) {
+                return (length, non_ascii);
+            }
+        }
+    }
+
     /// The string at the cursor when it has no escape: the text between its quotes (valid
     /// UTF-8, no control character), with the cursor moved past it. `None` (cursor unmoved)
     /// when it has an escape or is not well-formed; [`TextReader::string`] then reads it.
     fn plain_string(&mut self) -> Result<Option<std::ops::Range<usize>>, CanonicalJsonError> {
+        self.token = self.pos;
         let start = self.pos + 1;
-        let rest = self.text.get(start..).unwrap_or_default();
-        let (length, non_ascii) = special_position(rest);
-        if rest.get(length) != Some(&b'"') {
+        let (length, non_ascii) = self.run_from(start);
+        if self.at(start + length) != Some(b'"') {
             return Ok(None);
         }
-        let run = rest.get(..length).unwrap_or_default();
+        let run = self.get(start..start + length).unwrap_or_default();
         if !valid_utf8(run, non_ascii) {
             return Err(CanonicalJsonError::Syntax {
                 offset: start,
@@ -403,7 +527,7 @@ impl TextReader<'_> {
     fn string_value<O: Out>(&mut self, out: &mut O) -> Result<(), Fail> {
         let start = self.pos;
         if self.plain_string()?.is_some() {
-            out.extend(self.text.get(start..self.pos).unwrap_or_default());
+            out.extend(self.get(start..self.pos).unwrap_or_default());
             return Ok(());
         }
         let mut decoded = std::mem::take(&mut self.scratch);
@@ -419,10 +543,10 @@ impl TextReader<'_> {
         self.pos += 1; // opening quote
         loop {
             let run_start = self.pos;
-            let rest = self.text.get(run_start..).unwrap_or_default();
-            let (length, non_ascii) = special_position(rest);
+            self.token = run_start;
+            let (length, non_ascii) = self.run_from(run_start);
             self.pos += length;
-            let run = self.text.get(run_start..self.pos).unwrap_or_default();
+            let run = self.get(run_start..self.pos).unwrap_or_default();
             if !valid_utf8(run, non_ascii) {
                 return Err(CanonicalJsonError::Syntax {
                     offset: run_start,
@@ -458,8 +582,7 @@ impl TextReader<'_> {
                     let first = self.hex4()?;
                     let code = match first {
                         0xD800..=0xDBFF => {
-                            let pair = self.text.get(self.pos..self.pos + 2) == Some(b"\\u");
-                            if !pair {
+                            if !self.looking_at(b"\\u") {
                                 return Err(CanonicalJsonError::LoneSurrogate {
                                     offset: escape_at,
                                 });
@@ -530,11 +653,23 @@ impl TextReader<'_> {
         let hold = depth >= HOLD_DEPTH;
         let start_pos = self.pos;
         let mark = out.mark(hold);
-        if self.object_if_sorted(out, depth)? {
+        // A held object keeps its text too, to be read again.
+        if hold {
+            self.pins.push(start_pos);
+        }
+        let sorted = self.object_if_sorted(out, depth);
+        if hold {
+            self.pins.pop();
+        }
+        if sorted? {
             out.release(hold);
             return Ok(());
         }
         out.rewind(mark, hold)?;
+        if start_pos < self.input.base() {
+            // A shallow object of text read in pieces, whose start is no longer held.
+            return Err(Fail::Restart);
+        }
         self.pos = start_pos;
         self.sorted_attempts = false;
         let result = self.object(out, depth);
@@ -569,13 +704,12 @@ impl TextReader<'_> {
                 out.push(b',');
             }
             let key_start = self.pos;
-            let text = self.text;
             let in_order = if let Some(key) = self.plain_string()? {
-                let key = text.get(key).unwrap_or_default();
+                let key = self.get(key).unwrap_or_default();
                 let in_order = first || previous.as_slice() < key;
                 previous.clear();
                 previous.extend_from_slice(key);
-                out.extend(text.get(key_start..self.pos).unwrap_or_default());
+                out.extend(self.get(key_start..self.pos).unwrap_or_default());
                 in_order
             } else {
                 let mut key = self.key_pool.pop().unwrap_or_default();
