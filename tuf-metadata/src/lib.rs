@@ -46,6 +46,7 @@ pub mod expires;
 mod fast;
 mod fields;
 pub mod hashes;
+pub mod intake;
 pub mod keys;
 pub mod metadata;
 pub mod metafile;

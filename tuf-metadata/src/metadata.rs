@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use tuf_crypto::{Signer, canonical};
 
 use crate::fields::{Fields, as_array};
+use crate::intake::Delivery;
 use crate::threshold::{Delegator, RoleKeys, VerificationResult};
 use crate::{Error, Expires, Signature, SpecVersion};
 
@@ -58,12 +59,14 @@ pub trait Signed: Sized {
     fn spec_version(&self) -> &SpecVersion;
 }
 
-/// Bytes of a role as received: borrowed (`&[u8]`, `&[u8; N]`, `&Vec<u8>`), or shared
-/// (`&Arc<Vec<u8>>`). What is read from shared bytes may keep them: the large map of a
-/// [`crate::Snapshot`] or [`crate::Targets`] is then indexed in them instead of built
-/// ([`crate::entry_map`]), which saves most of the time and memory of reading a role that
-/// lists many entries when only a few are looked up. The result, and every error, is the
-/// same either way ([`Metadata::from_received_verified`]).
+/// Bytes of a role as received: borrowed (`&[u8]`, `&[u8; N]`, `&Vec<u8>`), shared
+/// (`&Arc<Vec<u8>>`), or delivered by an [`Intake`](crate::intake::Intake) (`&Delivery`).
+/// What is read from shared bytes may keep them: the large map of a [`crate::Snapshot`] or
+/// [`crate::Targets`] is then indexed in them instead of built ([`crate::entry_map`]), which
+/// saves most of the time and memory of reading a role that lists many entries when only a
+/// few are looked up. Delivered bytes are shared, and their checks were made while they
+/// arrived. The result, and every error, is the same in every case
+/// ([`Metadata::from_received_verified`]).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -79,6 +82,9 @@ pub enum Received<'b> {
     Borrowed(&'b [u8]),
     /// Bytes that what is read from them may keep.
     Shared(&'b Arc<Vec<u8>>),
+    /// Shared bytes that arrived through an [`Intake`](crate::intake::Intake), checked
+    /// while they did.
+    Delivered(&'b Delivery),
 }
 
 impl<'b> Received<'b> {
@@ -87,6 +93,7 @@ impl<'b> Received<'b> {
         match self {
             Received::Borrowed(bytes) => bytes,
             Received::Shared(bytes) => bytes,
+            Received::Delivered(delivery) => delivery.bytes(),
         }
     }
 
@@ -95,6 +102,15 @@ impl<'b> Received<'b> {
         match self {
             Received::Borrowed(_) => None,
             Received::Shared(bytes) => Some(bytes),
+            Received::Delivered(delivery) => Some(delivery.bytes()),
+        }
+    }
+
+    /// The delivery, if the bytes are one.
+    pub fn delivery(self) -> Option<&'b Delivery> {
+        match self {
+            Received::Delivered(delivery) => Some(delivery),
+            _ => None,
         }
     }
 }
@@ -120,6 +136,12 @@ impl<'b> From<&'b Vec<u8>> for Received<'b> {
 impl<'b> From<&'b Arc<Vec<u8>>> for Received<'b> {
     fn from(bytes: &'b Arc<Vec<u8>>) -> Self {
         Received::Shared(bytes)
+    }
+}
+
+impl<'b> From<&'b Delivery> for Received<'b> {
+    fn from(delivery: &'b Delivery) -> Self {
+        Received::Delivered(delivery)
     }
 }
 
@@ -254,6 +276,11 @@ impl<T: Signed> Metadata<T> {
         keys: RoleKeys<'_>,
     ) -> Result<(Self, VerificationResult), Error> {
         let (bytes, owner) = (received.bytes(), received.owner());
+        if let Some(delivery) = received.delivery() {
+            if let Some(verified) = Self::from_delivery(delivery, keys) {
+                return Ok(verified);
+            }
+        }
         if let Some((fields, text)) = signed_last(bytes) {
             if let Ok(verified) = Self::from_envelope_verified(fields, text, owner, keys) {
                 return Ok(verified);
@@ -261,6 +288,35 @@ impl<T: Signed> Metadata<T> {
         }
         let (fields, text) = envelope(bytes)?;
         Self::from_envelope_verified(fields, text, owner, keys)
+    }
+
+    /// [`Metadata::from_received_verified`] of a delivery whose signatures were checked
+    /// while it arrived, with keys that check as `keys` do; `None` if they were not, or if
+    /// anything differs from what the whole bytes read (the caller then verifies them from
+    /// scratch, which also names any error exactly). `signed` is parsed here while the
+    /// delivery's thread finishes.
+    fn from_delivery(
+        delivery: &Delivery,
+        keys: RoleKeys<'_>,
+    ) -> Option<(Self, VerificationResult)> {
+        let bytes = delivery.bytes();
+        let (mut fields, range) = signed_last_range(bytes)?;
+        let text = std::str::from_utf8(bytes.get(range.clone())?).ok()?;
+        let signed = T::from_shared_text(bytes, text).ok()?;
+        let signatures = parse_signatures(fields.take("signatures").ok()?).ok()?;
+        let checked = delivery.checked_with(keys)?;
+        if checked.signed != range || checked.signatures != signatures {
+            return None;
+        }
+        Some((
+            Metadata {
+                signed,
+                signatures,
+                unrecognized_fields: fields.rest(),
+                received_canonical: None,
+            },
+            checked.result.clone(),
+        ))
     }
 
     /// [`Metadata::from_bytes_verified`] after the envelope is split.
@@ -498,6 +554,13 @@ impl<D: Signed + Delegator> Metadata<D> {
 /// canonical form both refuse trailing characters) accepted the text as exactly one value,
 /// so the document was exactly this two-member object.
 fn signed_last(bytes: &[u8]) -> Option<(Fields, &str)> {
+    let (fields, range) = signed_last_range(bytes)?;
+    let text = std::str::from_utf8(bytes.get(range)?).ok()?;
+    Some((fields, text))
+}
+
+/// [`signed_last`], with where `signed` is in `bytes` (not checked to be UTF-8).
+fn signed_last_range(bytes: &[u8]) -> Option<(Fields, std::ops::Range<usize>)> {
     const SIGNATURES: &[u8] = b"\"signatures\"";
     const SIGNED: &[u8] = b"\"signed\"";
     let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
@@ -533,11 +596,10 @@ fn signed_last(bytes: &[u8]) -> Option<(Fields, &str)> {
             .iter()
             .rposition(|b| !is_space(b))?
         + 1;
-    let text = std::str::from_utf8(bytes.get(start..end)?).ok()?;
     let mut rest = Map::new();
     rest.insert("signatures".to_owned(), signatures);
     let fields = Fields::new(Value::Object(rest), String::new()).ok()?;
-    Some((fields, text))
+    Some((fields, start..end))
 }
 
 /// The envelope's members other than `signed` as fields, and the raw text of `signed`, so
@@ -574,7 +636,7 @@ fn envelope(bytes: &[u8]) -> Result<(Fields, &str), Error> {
     Ok((fields, signed_text.get()))
 }
 
-fn parse_signatures(value: Value) -> Result<Vec<Signature>, Error> {
+pub(crate) fn parse_signatures(value: Value) -> Result<Vec<Signature>, Error> {
     let items = as_array(value, || "signatures".to_owned())?;
     let mut seen = BTreeSet::new();
     let mut signatures = Vec::with_capacity(items.len());
@@ -660,6 +722,17 @@ mod tests {
             role_keys,
         );
         assert_eq!(format!("{shared:?}"), format!("{expected:?}"), "{shown}");
+        // Delivered in pieces, checked beside while they arrive: the same again.
+        for (start_at, piece, feed) in [(0, 1, 7), (0, 64, 1000), (100, 5, 3)] {
+            let mut intake = crate::intake::Intake::new(role_keys, None).tuned(start_at, piece);
+            for part in bytes.chunks(feed) {
+                intake.feed(part);
+            }
+            let delivery = intake.seal();
+            let delivered =
+                Metadata::<Targets>::from_received_verified(Received::from(&delivery), role_keys);
+            assert_eq!(format!("{delivered:?}"), format!("{expected:?}"), "{shown}");
+        }
     }
 
     proptest::proptest! {
@@ -685,6 +758,27 @@ mod tests {
                 }
             }
             agrees_either_way(&bytes);
+        }
+    }
+
+    #[test]
+    fn a_delivery_is_checked_beside_in_any_pieces() {
+        let bytes = sample().into_bytes();
+        let keys = Keys::new();
+        let role_keys = RoleKeys {
+            keyids: &[],
+            threshold: 1,
+            keys: &keys,
+        };
+        for feed in [1, 2, 3, 50, bytes.len()] {
+            let mut intake = crate::intake::Intake::new(role_keys, None).tuned(0, 16);
+            for part in bytes.chunks(feed) {
+                intake.feed(part);
+            }
+            let delivery = intake.seal();
+            let checked = delivery.checked_with(role_keys).unwrap();
+            let text = signed_last(&bytes).unwrap().1;
+            assert_eq!(&bytes[checked.signed.clone()], text.as_bytes());
         }
     }
 
