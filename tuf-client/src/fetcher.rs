@@ -110,6 +110,14 @@ impl FetchError {
     }
 }
 
+/// How much room to reserve for a body of at most `max_length` bytes: up to the cap at once
+/// (bounded), so the body never moves while it grows; large reservations are mapped lazily,
+/// so unused room costs no memory.
+pub(crate) fn reservation(max_length: u64) -> usize {
+    const MAX_RESERVE: u64 = 256 << 20;
+    usize::try_from(max_length.saturating_add(1).min(MAX_RESERVE)).unwrap_or(0)
+}
+
 /// A source of bytes for URLs.
 pub trait Fetcher: Send + Sync {
     /// Streams the body of `url` into `sink`, refusing more than `max_length` bytes. Returns the
@@ -125,11 +133,7 @@ pub trait Fetcher: Send + Sync {
 
     /// The whole body of `url` in memory, at most `max_length` bytes.
     fn fetch(&self, url: &str, max_length: u64) -> Result<Vec<u8>, FetchError> {
-        // Reserve up to the cap at once (bounded): the body then never moves while it grows,
-        // and large reservations are mapped lazily, so unused capacity costs no memory.
-        const MAX_RESERVE: u64 = 256 << 20;
-        let reserve = usize::try_from(max_length.saturating_add(1).min(MAX_RESERVE)).unwrap_or(0);
-        let mut body = Vec::with_capacity(reserve);
+        let mut body = Vec::with_capacity(reservation(max_length));
         self.fetch_into(url, max_length, &mut body)?;
         Ok(body)
     }

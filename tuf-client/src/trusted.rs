@@ -72,14 +72,19 @@
 //!
 //! See [`TrustedMetadata`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 /// The bytes `update_snapshot`, `update_targets` and `update_delegated_targets` take: borrowed,
 /// or shared so that the trusted role keeps them and indexes its large map in them (see
 /// [`tuf_metadata::Received`]).
 pub use tuf_metadata::Received;
+/// What [`TrustedMetadata::snapshot_intake`] and [`TrustedMetadata::targets_intake`] give: a
+/// role's bytes collected as they are downloaded, checked while they arrive.
+pub use tuf_metadata::intake::{Delivery, Intake};
 use tuf_metadata::{
-    Delegator, Error, Expires, Metadata, RoleKeys, Root, Signed, Snapshot, Targets, Timestamp,
+    Delegator, Error, Expires, MetaFile, Metadata, RoleKeys, Root, Signed, Snapshot, Targets,
+    Timestamp,
 };
 
 /// The delegator name of the top-level targets role.
@@ -464,33 +469,13 @@ impl TrustedMetadata {
     ) -> Result<&Metadata<Snapshot>, TrustError> {
         const ROLE: &str = Snapshot::TYPE;
         let received = bytes.into();
-        let bytes = received.bytes();
-        let Some(timestamp) = &self.timestamp else {
-            return Err(TrustError::OutOfOrder {
-                step: "update_snapshot",
-                reason: "no timestamp is loaded",
-            });
-        };
-        if !self.targets.is_empty() {
-            return Err(TrustError::OutOfOrder {
-                step: "update_snapshot",
-                reason: "targets are already loaded",
-            });
-        }
-        // A snapshot is loaded only with a final timestamp (5.4.4).
-        check_not_expired(Timestamp::TYPE, timestamp, self.reference_time)?;
-        let snapshot_meta = &timestamp.signed().snapshot_meta;
+        let (keys, snapshot_meta) = self.snapshot_expectations()?;
         // 5.5.2: length and hashes listed by the timestamp, if any; checked before anything
         // parsed is used (the parse runs alongside on large files).
         let expected_version = snapshot_meta.version;
+        let listing = (!trusted).then_some(snapshot_meta);
         // 5.5.3: signed by a threshold of the root's snapshot keys (checked in the same pass).
-        let keys = delegated_keys(self.root.signed(), Root::TYPE, ROLE)?;
-        let new_snapshot = check_parse_verify::<Snapshot>(ROLE, received, keys, || {
-            if trusted {
-                return Ok(());
-            }
-            snapshot_meta.verify_length_and_hashes(bytes)
-        })?;
+        let new_snapshot = check_parse_verify::<Snapshot>(ROLE, received, keys, listing)?;
         // 5.5.5: no entry of the trusted snapshot removed, no version gone back.
         if let Some(trusted_snapshot) = &self.snapshot {
             // (Both maps are built here, whatever their forms: every entry is compared.)
@@ -512,6 +497,40 @@ impl TrustedMetadata {
         let stored = self.snapshot.insert(new_snapshot);
         check_final_snapshot(stored, expected_version, reference_time)?;
         Ok(stored)
+    }
+
+    /// An [`Intake`] for the bytes of the snapshot as they are downloaded: it checks them
+    /// against the timestamp's listing (5.5.2) and the root's snapshot keys (5.5.3) while they
+    /// arrive. Pass its [`Delivery`] to
+    /// [`TrustedMetadata::update_snapshot`], which verifies it as it would any bytes (those
+    /// checks are used only if the trusted state still gives the same listing and keys).
+    ///
+    /// # Errors
+    /// Those of [`TrustedMetadata::update_snapshot`] that come before the bytes are read.
+    pub fn snapshot_intake(&self) -> Result<Intake, TrustError> {
+        let (keys, listing) = self.snapshot_expectations()?;
+        Ok(Intake::new(keys, Some(listing)))
+    }
+
+    /// What a new snapshot is verified against: the root's snapshot keys, and the final
+    /// timestamp's listing for it (5.4.4, 5.5.2, 5.5.3).
+    fn snapshot_expectations(&self) -> Result<(RoleKeys<'_>, &MetaFile), TrustError> {
+        let Some(timestamp) = &self.timestamp else {
+            return Err(TrustError::OutOfOrder {
+                step: "update_snapshot",
+                reason: "no timestamp is loaded",
+            });
+        };
+        if !self.targets.is_empty() {
+            return Err(TrustError::OutOfOrder {
+                step: "update_snapshot",
+                reason: "targets are already loaded",
+            });
+        }
+        // A snapshot is loaded only with a final timestamp (5.4.4).
+        check_not_expired(Timestamp::TYPE, timestamp, self.reference_time)?;
+        let keys = delegated_keys(self.root.signed(), Root::TYPE, Snapshot::TYPE)?;
+        Ok((keys, &timestamp.signed().snapshot_meta))
     }
 
     /// Verifies `bytes` as the top-level targets and trusts it (spec 5.6.2-5.6.5):
@@ -553,7 +572,59 @@ impl TrustedMetadata {
         delegator: &str,
     ) -> Result<&Metadata<Targets>, TrustError> {
         let received = bytes.into();
-        let bytes = received.bytes();
+        let (keys, meta) = self.targets_expectations(role, delegator)?;
+        let new_targets = check_parse_verify::<Targets>(role, received, keys, Some(&meta))?;
+        // 5.6.4: the version the snapshot lists.
+        let (expected, found) = (meta.version, new_targets.signed().version());
+        drop(meta);
+        if found != expected {
+            return Err(TrustError::VersionMismatch {
+                role: role.to_owned(),
+                expected,
+                found,
+            });
+        }
+        // 5.6.5: not expired.
+        check_not_expired(role, &new_targets, self.reference_time)?;
+        self.forget_delegates_of(role);
+        let trusted = TrustedTargets {
+            metadata: new_targets,
+            delegator: delegator.to_owned(),
+        };
+        let stored = match self.targets.entry(role.to_owned()) {
+            Entry::Occupied(mut entry) => {
+                entry.insert(trusted);
+                entry.into_mut()
+            }
+            Entry::Vacant(entry) => entry.insert(trusted),
+        };
+        Ok(&stored.metadata)
+    }
+
+    /// An [`Intake`] for the bytes of targets role `role` (delegated by `delegator`) as they
+    /// are downloaded: it checks them against the snapshot's listing (5.6.2) and the
+    /// delegator's keys for the role (5.6.3) while they arrive. Pass its
+    /// [`Delivery`] to
+    /// [`TrustedMetadata::update_delegated_targets`] (or `update_targets`), which verifies it
+    /// as it would any bytes (those checks are used only if the trusted state still gives the
+    /// same listing and keys).
+    ///
+    /// # Errors
+    /// Those of [`TrustedMetadata::update_delegated_targets`] that come before the bytes are
+    /// read.
+    pub fn targets_intake(&self, role: &str, delegator: &str) -> Result<Intake, TrustError> {
+        let (keys, listing) = self.targets_expectations(role, delegator)?;
+        Ok(Intake::new(keys, Some(&listing)))
+    }
+
+    /// What targets role `role`, delegated by `delegator`, is verified against: the
+    /// delegator's keys for it, and the final snapshot's listing (5.5.4, 5.5.6, 5.6.1-5.6.3,
+    /// 5.6.7.2).
+    fn targets_expectations(
+        &self,
+        role: &str,
+        delegator: &str,
+    ) -> Result<(RoleKeys<'_>, Cow<'_, MetaFile>), TrustError> {
         let (Some(snapshot), Some(timestamp)) = (&self.snapshot, &self.timestamp) else {
             return Err(TrustError::OutOfOrder {
                 step: "update_delegated_targets",
@@ -599,33 +670,7 @@ impl TrustedMetadata {
             Some(delegating) => delegating.signed().role_keys(role),
         }
         .ok_or_else(unknown_delegator)?;
-        let new_targets = check_parse_verify::<Targets>(role, received, keys, || {
-            meta.verify_length_and_hashes(bytes)
-        })?;
-        // 5.6.4: the version the snapshot lists.
-        let (expected, found) = (meta.version, new_targets.signed().version());
-        if found != expected {
-            return Err(TrustError::VersionMismatch {
-                role: role.to_owned(),
-                expected,
-                found,
-            });
-        }
-        // 5.6.5: not expired.
-        check_not_expired(role, &new_targets, self.reference_time)?;
-        self.forget_delegates_of(role);
-        let trusted = TrustedTargets {
-            metadata: new_targets,
-            delegator: delegator.to_owned(),
-        };
-        let stored = match self.targets.entry(role.to_owned()) {
-            Entry::Occupied(mut entry) => {
-                entry.insert(trusted);
-                entry.into_mut()
-            }
-            Entry::Vacant(entry) => entry.insert(trusted),
-        };
-        Ok(&stored.metadata)
+        Ok((keys, meta))
     }
 
     /// Checks that the trusted targets role `role`, loaded through another delegator, is also
@@ -697,19 +742,33 @@ impl TrustedMetadata {
 }
 
 /// 5.5.2 / 5.6.2, then parsing with the threshold signature check of 5.5.3 / 5.6.3 in the same
-/// pass ([`Metadata::from_bytes_verified`]: the canonical form is checked as it is produced,
-/// never held). `check` (the length and hashes listed for the file) is reported first when it
-/// fails, then parse errors, then a missed threshold, as if each ran alone in that order; on
-/// large files they run side by side ([`tuf_metadata::parallel`]).
+/// pass ([`Metadata::from_received_verified`]: the canonical form is checked as it is
+/// produced, never held). The length and hashes of `listing` (if any) are reported first when
+/// they do not match, then parse errors, then a missed threshold, as if each ran alone in that
+/// order. On large files the checks run side by side ([`tuf_metadata::parallel`]); a delivery
+/// ([`Intake`]) had them run while it arrived, so only the parse is left.
 fn check_parse_verify<T: Signed>(
     role: &str,
     received: Received<'_>,
     keys: RoleKeys<'_>,
-    check: impl Fn() -> Result<(), Error> + Sync,
+    listing: Option<&MetaFile>,
 ) -> Result<Metadata<T>, TrustError> {
-    let (checked, parsed) = tuf_metadata::parallel::join(received.bytes().len(), check, || {
-        Metadata::<T>::from_received_verified(received, keys)
-    });
+    let check = || match listing {
+        None => Ok(()),
+        Some(listing) => received
+            .delivery()
+            .and_then(|delivery| delivery.listing_checked(listing))
+            .unwrap_or_else(|| listing.verify_length_and_hashes(received.bytes())),
+    };
+    let parse = || Metadata::<T>::from_received_verified(received, keys);
+    let (checked, parsed) = match received.delivery() {
+        // Parsed while the delivery's thread finishes, then its checks are collected.
+        Some(_) => {
+            let parsed = parse();
+            (check(), parsed)
+        }
+        None => tuf_metadata::parallel::join(received.bytes().len(), check, parse),
+    };
     checked.map_err(|source| TrustError::LengthOrHash {
         role: role.to_owned(),
         source,

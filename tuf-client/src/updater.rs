@@ -31,7 +31,7 @@ use crate::cache::{self, CacheError, MetadataCache};
 use crate::config::UpdaterConfig;
 use crate::error::Error;
 use crate::fetcher::{DefaultFetcher, FetchError, Fetcher, HttpConfig};
-use crate::trusted::{TrustError, TrustedMetadata};
+use crate::trusted::{Delivery, Intake, TrustError, TrustedMetadata};
 
 /// Builds an [`Updater`].
 pub struct UpdaterBuilder {
@@ -239,10 +239,10 @@ impl Updater {
     fn verify_and_stage(
         &mut self,
         role: &str,
-        bytes: Vec<u8>,
+        bytes: impl Into<Arc<Vec<u8>>>,
         verify: impl FnOnce(&mut TrustedMetadata, &Arc<Vec<u8>>) -> Result<(), TrustError>,
     ) -> Result<(), Error> {
-        let bytes = Arc::new(bytes);
+        let bytes = bytes.into();
         let (cache, name, shared) = (self.cache.clone(), role.to_owned(), Arc::clone(&bytes));
         let writer = std::thread::Builder::new().spawn(move || cache.stage(&name, &shared));
         let verified = verify(&mut self.trusted, &bytes);
@@ -294,6 +294,20 @@ impl Updater {
             result = result.and(synced);
         }
         result.map_err(Error::from)
+    }
+
+    /// Fetches `url` (at most `max_length` bytes) into `intake`, whose checks run while the
+    /// bytes arrive.
+    fn fetch_into(
+        &self,
+        url: &str,
+        max_length: u64,
+        mut intake: Intake,
+    ) -> Result<Delivery, Error> {
+        intake.reserve(crate::fetcher::reservation(max_length));
+        let length = self.fetcher.fetch_into(url, max_length, &mut intake)?;
+        tracing::debug!(url, length, "fetched");
+        Ok(intake.seal())
     }
 
     fn metadata_url(&self, role: &str, version: Option<u64>) -> String {
@@ -413,9 +427,11 @@ impl Updater {
         }
         let version = self.consistent_snapshot().then_some(snapshot_meta.version);
         let url = self.metadata_url("snapshot", version);
-        let bytes = self.fetcher.fetch(&url, max_length)?;
-        self.verify_and_stage("snapshot", bytes, |trusted, bytes| {
-            trusted.update_snapshot(bytes, false).map(|_| ())
+        // Checked while it arrives (5.5.2, 5.5.3), then verified.
+        let intake = self.trusted.snapshot_intake()?;
+        let delivery = self.fetch_into(&url, max_length, intake)?;
+        self.verify_and_stage("snapshot", Arc::clone(delivery.bytes()), |trusted, _| {
+            trusted.update_snapshot(&delivery, false).map(|_| ())
         })?;
         tracing::debug!(url, "5.5: snapshot verified");
         Ok(())
@@ -451,10 +467,12 @@ impl Updater {
         if !from_cache {
             let version = self.consistent_snapshot().then_some(meta.version);
             let url = self.metadata_url(role, version);
-            let bytes = self.fetcher.fetch(&url, max_length)?;
-            self.verify_and_stage(role, bytes, |trusted, bytes| {
+            // Checked while it arrives (5.6.2, 5.6.3), then verified.
+            let intake = self.trusted.targets_intake(role, delegator)?;
+            let delivery = self.fetch_into(&url, max_length, intake)?;
+            self.verify_and_stage(role, Arc::clone(delivery.bytes()), |trusted, _| {
                 trusted
-                    .update_delegated_targets(bytes, role, delegator)
+                    .update_delegated_targets(&delivery, role, delegator)
                     .map(|_| ())
             })?;
             tracing::debug!(role, delegator, url, "5.6: targets role verified");

@@ -250,13 +250,16 @@ pub enum StreamedValue {
 /// # Errors
 /// As [`from_json_text`] for the value, which need not be the whole text (what follows it is
 /// left unread). The consumer may have received part of the form before the error.
-pub fn stream_json_value<I: Iterator<Item = Vec<u8>>>(
+pub fn stream_json_value<I: Iterator<Item: AsRef<[u8]>>>(
     input: &mut Pieces<I>,
     consumer: &mut dyn FnMut(&[u8]),
 ) -> Result<StreamedValue, CanonicalJsonError> {
     let at = input.offset();
     let mut stream = text::Stream::new(consumer);
-    match text::canonicalize_value(&mut *input, at, &mut stream) {
+    let (window, read) = text::canonicalize_value(input.window(), at, &mut stream);
+    let (held, base) = (window.held, window.base);
+    input.restore(held, base);
+    match read {
         Ok(end) => {
             stream.finish();
             input.set_offset(end);

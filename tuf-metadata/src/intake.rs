@@ -102,7 +102,29 @@ struct Job {
 struct Worker {
     /// `None` once the bytes are all sent, or once the thread has stopped reading.
     sender: Option<Sender<Vec<u8>>>,
+    /// The buffers of pieces the thread is done with, to be filled again (so that copying
+    /// the bytes for it touches few fresh pages).
+    spare: Receiver<Vec<u8>>,
     handle: JoinHandle<Option<Checked>>,
+}
+
+/// A piece the thread reads; its buffer goes back for reuse when it is dropped.
+struct Piece {
+    bytes: Vec<u8>,
+    back: Sender<Vec<u8>>,
+}
+
+impl AsRef<[u8]> for Piece {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for Piece {
+    fn drop(&mut self) {
+        // Gone if the intake is sealed already.
+        drop(self.back.send(std::mem::take(&mut self.bytes)));
+    }
 }
 
 /// The keys and threshold of a role, owned (the thread outlives no borrow).
@@ -247,7 +269,10 @@ impl Intake {
         let Some(unsent) = self.bytes.get(self.sent..).filter(|rest| !rest.is_empty()) else {
             return;
         };
-        if sender.send(unsent.to_vec()).is_err() {
+        let mut buffer = worker.spare.try_recv().unwrap_or_default();
+        buffer.clear();
+        buffer.extend_from_slice(unsent);
+        if sender.send(buffer).is_err() {
             // The thread stopped reading (the envelope is not as expected).
             worker.sender = None;
         }
@@ -269,12 +294,20 @@ impl Write for Intake {
 /// Starts the thread; `None` if no thread can be had (everything is then checked after).
 fn spawn(job: Job) -> Option<Worker> {
     let (sender, receiver) = mpsc::channel();
+    let (back, spare) = mpsc::channel();
     let handle = std::thread::Builder::new()
         .name("tuf-intake".to_owned())
-        .spawn(move || check_pieces(receiver, job))
+        .spawn(move || {
+            let pieces = receiver.into_iter().map(|bytes| Piece {
+                bytes,
+                back: back.clone(),
+            });
+            check_pieces(pieces, job)
+        })
         .ok()?;
     Some(Worker {
         sender: Some(sender),
+        spare,
         handle,
     })
 }
@@ -326,14 +359,14 @@ impl Delivery {
 /// `signed` into the signature checks, and hashes every piece for the listing. `None` when
 /// the envelope is not `{"signatures": [...], "signed": ...}` with nothing after, when
 /// `signed` has no canonical form, or when it must be canonicalised whole.
-fn check_pieces(receiver: Receiver<Vec<u8>>, job: Job) -> Option<Checked> {
+fn check_pieces(pieces: impl Iterator<Item = Piece>, job: Job) -> Option<Checked> {
     let mut hasher = job.listing.as_ref().map(|listing| {
         let none = Hashes::new();
         StreamVerifier::new(listing.length, listing.hashes.as_ref().unwrap_or(&none))
     });
-    let pieces = receiver.iter().inspect(|piece| {
+    let pieces = pieces.inspect(|piece| {
         if let Some(Ok(hasher)) = &mut hasher {
-            hasher.update(piece);
+            hasher.update(&piece.bytes);
         }
     });
     let mut text = Pieces::new(pieces);
@@ -374,7 +407,7 @@ fn check_pieces(receiver: Receiver<Vec<u8>>, job: Job) -> Option<Checked> {
 
 /// `{`, `"signatures"`, `:` and the array after it, parsed as the whole-text reader parses
 /// it; the cursor is left after the array.
-fn read_signatures<I: Iterator<Item = Vec<u8>>>(text: &mut Pieces<I>) -> Option<Vec<Signature>> {
+fn read_signatures<I: Iterator<Item: AsRef<[u8]>>>(text: &mut Pieces<I>) -> Option<Vec<Signature>> {
     expect(text, b"{")?;
     expect(text, b"\"signatures\"")?;
     expect(text, b":")?;
@@ -397,7 +430,7 @@ fn read_signatures<I: Iterator<Item = Vec<u8>>>(text: &mut Pieces<I>) -> Option<
 }
 
 /// Skips whitespace, then `token`.
-fn expect<I: Iterator<Item = Vec<u8>>>(text: &mut Pieces<I>, token: &[u8]) -> Option<()> {
+fn expect<I: Iterator<Item: AsRef<[u8]>>>(text: &mut Pieces<I>, token: &[u8]) -> Option<()> {
     text.skip_whitespace();
     if !text.fill(token.len()).starts_with(token) {
         return None;

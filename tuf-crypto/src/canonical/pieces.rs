@@ -6,8 +6,9 @@ use super::text::Input;
 /// a stream holds this much of the canonical form before handing any over).
 const WINDOW: usize = 64 * 1024;
 
-/// JSON text arriving in pieces, from an iterator that may block until the next one is
-/// there (the receiving end of a channel fed by a download), with a cursor.
+/// JSON text arriving in pieces (anything that is bytes: `Vec<u8>`, `&[u8]`...), from an
+/// iterator that may block until the next one is there (the receiving end of a channel fed by
+/// a download), with a cursor.
 ///
 /// Only a window of the text is held: the bytes from the cursor on (and those a reader still
 /// needs), so reading a text of many megabytes holds little more than one piece. Read it with
@@ -33,7 +34,7 @@ pub struct Pieces<I> {
     ended: bool,
 }
 
-impl<I: Iterator<Item = Vec<u8>>> Pieces<I> {
+impl<I: Iterator<Item: AsRef<[u8]>>> Pieces<I> {
     /// The text the pieces of `pieces` make, in order, with the cursor at its start.
     pub fn new(pieces: I) -> Self {
         Pieces {
@@ -90,6 +91,24 @@ impl<I: Iterator<Item = Vec<u8>>> Pieces<I> {
         self.cursor = offset.clamp(self.base, self.held_end());
     }
 
+    /// The text held and the source of the rest, for a reader to own while it reads (its
+    /// hot loop then reads a window of its own, not one behind a reference). Give it back
+    /// with [`Pieces::restore`].
+    pub(super) fn window(&mut self) -> Window<'_, I> {
+        Window {
+            held: std::mem::take(&mut self.held),
+            base: self.base,
+            pieces: &mut self.pieces,
+            ended: &mut self.ended,
+        }
+    }
+
+    /// Takes back what a reader held.
+    pub(super) fn restore(&mut self, held: Vec<u8>, base: usize) {
+        self.held = held;
+        self.base = base;
+    }
+
     fn held_end(&self) -> usize {
         self.base.saturating_add(self.held.len())
     }
@@ -100,44 +119,73 @@ impl<I: Iterator<Item = Vec<u8>>> Pieces<I> {
             .unwrap_or_default()
     }
 
-    /// Appends the next non-empty piece, first dropping the bytes before `keep` once at least
-    /// [`WINDOW`] bytes are held and those are at least half of them (so each byte is moved a
-    /// bounded number of times, and a small text is held whole).
     fn read_piece(&mut self, keep: usize) -> bool {
-        if self.ended {
-            return false;
-        }
-        let drop = keep.saturating_sub(self.base).min(self.held.len());
-        if self.held.len() >= WINDOW && drop >= self.held.len() / 2 {
-            self.held.drain(..drop);
-            self.base += drop;
-        }
-        for piece in self.pieces.by_ref() {
-            if piece.is_empty() {
-                continue;
-            }
-            if self.held.is_empty() {
-                self.held = piece;
-            } else {
-                self.held.extend_from_slice(&piece);
-            }
-            return true;
-        }
-        self.ended = true;
-        false
+        read_piece(
+            &mut self.held,
+            &mut self.base,
+            &mut self.pieces,
+            &mut self.ended,
+            keep,
+        )
     }
 }
 
-impl<I: Iterator<Item = Vec<u8>>> Input for &mut Pieces<I> {
+/// Appends the next non-empty piece of `pieces` to `held` (whose first byte is at offset
+/// `base`), first dropping the bytes before `keep` once at least [`WINDOW`] bytes are held and
+/// those are at least half of them (so each byte is moved a bounded number of times, and a
+/// small text is held whole). `false` once the text has ended.
+fn read_piece<I: Iterator<Item: AsRef<[u8]>>>(
+    held: &mut Vec<u8>,
+    base: &mut usize,
+    pieces: &mut I,
+    ended: &mut bool,
+    keep: usize,
+) -> bool {
+    if *ended {
+        return false;
+    }
+    let drop = keep.saturating_sub(*base).min(held.len());
+    if held.len() >= WINDOW && drop >= held.len() / 2 {
+        held.drain(..drop);
+        *base += drop;
+    }
+    for piece in pieces.by_ref() {
+        let piece = piece.as_ref();
+        if piece.is_empty() {
+            continue;
+        }
+        held.extend_from_slice(piece);
+        return true;
+    }
+    *ended = true;
+    false
+}
+
+/// The text of [`Pieces`] as a reader holds it while it reads.
+pub(super) struct Window<'p, I> {
+    pub(super) held: Vec<u8>,
+    pub(super) base: usize,
+    pieces: &'p mut I,
+    ended: &'p mut bool,
+}
+
+impl<I: Iterator<Item: AsRef<[u8]>>> Input for Window<'_, I> {
+    #[inline]
     fn held(&self) -> &[u8] {
         &self.held
     }
+    #[inline]
     fn base(&self) -> usize {
         self.base
     }
     fn more(&mut self, keep: usize) -> bool {
-        // The reader's offset is ahead of the cursor, which it sets when it is done.
-        self.read_piece(keep)
+        read_piece(
+            &mut self.held,
+            &mut self.base,
+            self.pieces,
+            self.ended,
+            keep,
+        )
     }
 }
 

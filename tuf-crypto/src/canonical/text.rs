@@ -112,10 +112,16 @@ impl<'c> Stream<'c> {
         }
     }
 
+    #[inline]
     fn maybe_flush(&mut self) {
         if self.buffer.len() < CHUNK {
             return;
         }
+        self.flush();
+    }
+
+    #[cold]
+    fn flush(&mut self) {
         let limit = self
             .holds
             .first()
@@ -138,10 +144,12 @@ impl<'c> Stream<'c> {
 }
 
 impl Out for Stream<'_> {
+    #[inline]
     fn push(&mut self, byte: u8) {
         self.buffer.push(byte);
         self.maybe_flush();
     }
+    #[inline]
     fn extend(&mut self, bytes: &[u8]) {
         self.buffer.extend_from_slice(bytes);
         self.maybe_flush();
@@ -186,16 +194,17 @@ pub(super) fn canonicalize<O: Out>(text: &[u8], out: &mut O) -> Result<(), Fail>
 }
 
 /// Reads one JSON value from `input` at offset `at` (whitespace before it skipped) and writes
-/// its canonical form to `out`. Returns the offset just after the value.
+/// its canonical form to `out`.
+/// Returns the input back, with the offset just after the value.
 pub(super) fn canonicalize_value<I: Input, O: Out>(
     input: I,
     at: usize,
     out: &mut O,
-) -> Result<usize, Fail> {
+) -> (I, Result<usize, Fail>) {
     let mut reader = TextReader::new(input, at);
     reader.skip_whitespace();
-    reader.value(out, 0)?;
-    Ok(reader.pos)
+    let read = reader.value(out, 0).map(|()| reader.pos);
+    (reader.input, read)
 }
 
 /// Writes decoded UTF-8 bytes as a canonical string: only `\` and `"` escaped, as
@@ -487,6 +496,7 @@ impl<I: Input> TextReader<I> {
     /// The length of the run from offset `start` up to the first `"`, `\` or control
     /// character (or the end of the text), and whether the run has a byte that is not ASCII.
     /// Reads more of the text while the run reaches the end of what is held.
+    #[inline]
     fn run_from(&mut self, start: usize) -> (usize, bool) {
         let (mut length, mut non_ascii) = (0, false);
         loop {
@@ -504,6 +514,7 @@ impl<I: Input> TextReader<I> {
     /// The string at the cursor when it has no escape: the text between its quotes (valid
     /// UTF-8, no control character), with the cursor moved past it. `None` (cursor unmoved)
     /// when it has an escape or is not well-formed; [`TextReader::string`] then reads it.
+    #[inline]
     fn plain_string(&mut self) -> Result<Option<std::ops::Range<usize>>, CanonicalJsonError> {
         self.token = self.pos;
         let start = self.pos + 1;
