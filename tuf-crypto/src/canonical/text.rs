@@ -306,18 +306,24 @@ impl<I: Input> TextReader<I> {
         }
     }
 
+    // Offsets before the held bytes are never read (`pins` and `token` keep what is still
+    // needed); were one asked for, the wrapped index is out of range and reads as absent.
+
     /// The held bytes in `range` (offsets in the whole text), if all are held.
+    #[inline]
     fn get(&self, range: std::ops::Range<usize>) -> Option<&[u8]> {
         let base = self.input.base();
-        let start = range.start.checked_sub(base)?;
-        let end = range.end.checked_sub(base)?;
-        self.input.held().get(start..end)
+        self.input
+            .held()
+            .get(range.start.wrapping_sub(base)..range.end.wrapping_sub(base))
     }
 
     /// The held bytes from offset `at` on.
+    #[inline]
     fn held_from(&self, at: usize) -> &[u8] {
-        at.checked_sub(self.input.base())
-            .and_then(|at| self.input.held().get(at..))
+        self.input
+            .held()
+            .get(at.wrapping_sub(self.input.base())..)
             .unwrap_or_default()
     }
 
@@ -343,10 +349,7 @@ impl<I: Input> TextReader<I> {
     /// The byte at offset `at`, reading more of the text if needed.
     #[inline]
     fn at(&mut self, at: usize) -> Option<u8> {
-        if let Some(&byte) = at
-            .checked_sub(self.input.base())
-            .and_then(|i| self.input.held().get(i))
-        {
+        if let Some(&byte) = self.input.held().get(at.wrapping_sub(self.input.base())) {
             return Some(byte);
         }
         if !self.fill_to(at.saturating_add(1)) {
