@@ -77,6 +77,20 @@ pub fn metadata<T: Exercise + PartialEq + std::fmt::Debug>(data: &[u8]) {
     };
     let shared =
         Metadata::<T>::from_shared_bytes_verified(&std::sync::Arc::new(data.to_vec()), no_keys);
+    // Delivered in pieces through an intake whose thread checks them as they arrive: the
+    // same result as the shared read, value or error.
+    let piece = data.first().map_or(1, |&b| usize::from(b % 64) + 1);
+    let mut intake = tuf_metadata::intake::Intake::new(no_keys, None).tuned(0, piece);
+    for part in data.chunks(piece.max(3) - 2) {
+        intake.feed(part);
+    }
+    let delivery = intake.seal();
+    let delivered = Metadata::<T>::from_received_verified((&delivery).into(), no_keys);
+    assert_eq!(
+        format!("{delivered:?}"),
+        format!("{shared:?}"),
+        "the delivered read differs"
+    );
     let Ok(parsed) = Metadata::<T>::from_bytes(data) else {
         assert!(shared.is_err(), "only the shared read accepted the bytes");
         return;
@@ -118,7 +132,9 @@ fn has_big_integer(value: &serde_json::Value) -> bool {
 /// (securesystemslib does not escape control characters, so it may not be), be its own
 /// canonical form.
 pub fn canonical_json(data: &[u8]) {
-    let Ok(canonical) = tuf_crypto::canonical::from_json_text(data) else {
+    let whole = tuf_crypto::canonical::from_json_text(data);
+    canonical_in_pieces(data, &whole);
+    let Ok(canonical) = whole else {
         return;
     };
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
@@ -131,6 +147,51 @@ pub fn canonical_json(data: &[u8]) {
         let again =
             tuf_crypto::canonical::from_json_text(&canonical).expect("canonical output parses");
         assert_eq!(again, canonical, "canonical JSON is not idempotent");
+    }
+}
+
+/// The same text read in pieces (of sizes taken from its first bytes) canonicalises as the
+/// whole text did: the same bytes or the same error, or a restart; trailing text is left
+/// after the cursor.
+fn canonical_in_pieces(
+    data: &[u8],
+    whole: &Result<Vec<u8>, tuf_crypto::canonical::CanonicalJsonError>,
+) {
+    use tuf_crypto::canonical::{CanonicalJsonError, Pieces, StreamedValue, stream_json_value};
+    let sizes: Vec<usize> = data
+        .iter()
+        .take(4)
+        .map(|&b| usize::from(b % 17) + 1)
+        .collect();
+    let mut pieces = Vec::new();
+    let mut rest = data;
+    for size in sizes.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (piece, after) = rest.split_at((*size).min(rest.len()));
+        pieces.push(piece);
+        rest = after;
+    }
+    let mut text = Pieces::new(pieces.into_iter());
+    let mut got = Vec::new();
+    match stream_json_value(&mut text, &mut |piece| got.extend_from_slice(piece)) {
+        Ok(StreamedValue::Restart) => {}
+        Ok(StreamedValue::Streamed) => {
+            text.skip_whitespace();
+            match whole {
+                Ok(form) => {
+                    assert!(text.at_end(), "text after a whole value");
+                    assert_eq!(&got, form, "the pieces canonicalise differently");
+                }
+                Err(CanonicalJsonError::Syntax { offset, .. }) => {
+                    assert_eq!(text.offset(), *offset, "the value ends elsewhere");
+                    assert!(!text.at_end(), "no trailing text");
+                }
+                Err(error) => panic!("the pieces read a value the whole text refuses: {error}"),
+            }
+        }
+        Err(error) => assert_eq!(Err(&error), whole.as_ref(), "another error in pieces"),
     }
 }
 
