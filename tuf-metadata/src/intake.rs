@@ -83,6 +83,8 @@ pub struct Intake {
     bytes: Vec<u8>,
     /// What the thread checks against, until it starts.
     job: Option<Job>,
+    /// The listing's check (shared with the thread).
+    hashing: Option<SharedHashing>,
     worker: Option<Worker>,
     /// How many of `bytes` the thread was handed.
     sent: usize,
@@ -95,7 +97,47 @@ pub struct Intake {
 #[derive(Debug)]
 struct Job {
     keys: OwnedKeys,
-    listing: Option<MetaFile>,
+    hashing: Option<SharedHashing>,
+}
+
+/// The check of the listing's length and hashes, fed the bytes in order by whichever thread
+/// is free: the intake's thread as it reads them, then the caller, who takes it over for the
+/// rest once it has parsed `signed` (so that, when the thread lags, the two share the work).
+#[derive(Debug)]
+struct Hashing {
+    listing: MetaFile,
+    /// `None` once taken over, or if a listed algorithm cannot be computed.
+    verifier: Option<StreamVerifier>,
+    /// How many of the bytes, from the first, the verifier has been fed.
+    fed: usize,
+    /// Set once the caller has taken the verifier over: the thread feeds it no more.
+    taken: bool,
+}
+
+type SharedHashing = Arc<Mutex<Hashing>>;
+
+impl Hashing {
+    fn shared(listing: &MetaFile) -> SharedHashing {
+        let none = Hashes::new();
+        let hashes = listing.hashes.as_ref().unwrap_or(&none);
+        Arc::new(Mutex::new(Hashing {
+            listing: listing.clone(),
+            verifier: StreamVerifier::new(listing.length, hashes).ok(),
+            fed: 0,
+            taken: false,
+        }))
+    }
+
+    /// Feeds the bytes that follow those fed so far, unless the caller has taken over.
+    fn feed(&mut self, bytes: &[u8]) {
+        if self.taken {
+            return;
+        }
+        if let Some(verifier) = &mut self.verifier {
+            verifier.update(bytes);
+        }
+        self.fed += bytes.len();
+    }
 }
 
 #[derive(Debug)]
@@ -172,10 +214,6 @@ impl OwnedKeys {
 #[derive(Debug)]
 pub(crate) struct Checked {
     keys: OwnedKeys,
-    listing: Option<MetaFile>,
-    /// The listing's length and hashes against the bytes (`Err` for any failure: the exact
-    /// error is then computed again from the bytes).
-    listed: Result<(), ()>,
     /// Where `signed` is in the bytes.
     pub(crate) signed: Range<usize>,
     /// The envelope's signatures, as parsed.
@@ -189,12 +227,14 @@ impl Intake {
     /// for it) and, if given, whose `listing` gives its length and hashes (the snapshot's or
     /// timestamp's entry for it).
     pub fn new(keys: RoleKeys<'_>, listing: Option<&MetaFile>) -> Self {
+        let hashing = listing.map(Hashing::shared);
         Intake {
             bytes: Vec::new(),
             job: Some(Job {
                 keys: OwnedKeys::new(keys),
-                listing: listing.cloned(),
+                hashing: hashing.clone(),
             }),
+            hashing,
             worker: None,
             sent: 0,
             start_at: START_AT,
@@ -256,6 +296,8 @@ impl Intake {
             bytes: Arc::new(self.bytes),
             handle: Mutex::new(handle),
             checked: OnceLock::new(),
+            hashing: self.hashing,
+            listed: OnceLock::new(),
         }
     }
 
@@ -320,6 +362,9 @@ pub struct Delivery {
     /// The thread, until it is waited for.
     handle: Mutex<Option<JoinHandle<Option<Checked>>>>,
     checked: OnceLock<Option<Checked>>,
+    /// The listing's check, and once finished, whether the bytes matched it.
+    hashing: Option<SharedHashing>,
+    listed: OnceLock<bool>,
 }
 
 impl Delivery {
@@ -328,13 +373,39 @@ impl Delivery {
         &self.bytes
     }
 
-    /// The listing's length and hashes against the bytes, when the thread checked them
-    /// against `listing`: `Some(Ok(()))` if they match. `None` if it did not (or they did not
-    /// match): check the bytes directly ([`MetaFile::verify_length_and_hashes`]), which gives
-    /// the exact error. Waits for the thread.
+    /// The listing's length and hashes against the bytes, when the intake was given
+    /// `listing`: `Some(Ok(()))` if they match. `None` if it was given another (or none), or
+    /// if they do not match: check the bytes directly
+    /// ([`MetaFile::verify_length_and_hashes`]), which gives the exact error. Hashes what the
+    /// thread has not yet.
     pub fn listing_checked(&self, listing: &MetaFile) -> Option<Result<(), Error>> {
-        let checked = self.checked()?;
-        (checked.listing.as_ref() == Some(listing) && checked.listed.is_ok()).then_some(Ok(()))
+        let hashing = self.hashing.as_ref()?;
+        let same = hashing
+            .lock()
+            .is_ok_and(|hashing| &hashing.listing == listing);
+        (same && self.listing_matches()).then_some(Ok(()))
+    }
+
+    /// Takes the listing's check over from the thread and feeds it the bytes the thread has
+    /// not; whether they match (`false` without a listing).
+    pub(crate) fn listing_matches(&self) -> bool {
+        *self.listed.get_or_init(|| {
+            let Some(hashing) = &self.hashing else {
+                return false;
+            };
+            let (verifier, fed) = match hashing.lock() {
+                Ok(mut hashing) => {
+                    hashing.taken = true;
+                    (hashing.verifier.take(), hashing.fed)
+                }
+                Err(_) => return false,
+            };
+            let Some(mut verifier) = verifier else {
+                return false;
+            };
+            verifier.update(self.bytes.get(fed..).unwrap_or_default());
+            verifier.finish().is_ok()
+        })
     }
 
     /// The thread's signature checks, if it made them with keys that check exactly as `keys`
@@ -361,13 +432,10 @@ impl Delivery {
 /// the envelope is not `{"signatures": [...], "signed": ...}` with nothing after, when
 /// `signed` has no canonical form, or when it must be canonicalised whole.
 fn check_pieces(pieces: impl Iterator<Item = Piece>, job: Job) -> Option<Checked> {
-    let mut hasher = job.listing.as_ref().map(|listing| {
-        let none = Hashes::new();
-        StreamVerifier::new(listing.length, listing.hashes.as_ref().unwrap_or(&none))
-    });
+    let hashing = job.hashing.as_ref();
     let pieces = pieces.inspect(|piece| {
-        if let Some(Ok(hasher)) = &mut hasher {
-            hasher.update(&piece.bytes);
+        if let Some(Ok(mut hashing)) = hashing.map(|h| h.lock()) {
+            hashing.feed(&piece.bytes);
         }
     });
     let mut text = Pieces::new(pieces);
@@ -391,15 +459,8 @@ fn check_pieces(pieces: impl Iterator<Item = Piece>, job: Job) -> Option<Checked
     }
     drop(text);
     let result = stream.finish();
-    let listed = match hasher {
-        None => Ok(()),
-        Some(Ok(hasher)) => hasher.finish().map_err(drop),
-        Some(Err(_)) => Err(()),
-    };
     Some(Checked {
         keys: job.keys,
-        listing: job.listing,
-        listed,
         signed,
         signatures,
         result,

@@ -302,7 +302,10 @@ impl<T: Signed> Metadata<T> {
         let bytes = delivery.bytes();
         let (mut fields, range) = signed_last_range(bytes)?;
         let text = std::str::from_utf8(bytes.get(range.clone())?).ok()?;
-        let signed = T::from_shared_text(bytes, text).ok()?;
+        let signed = T::from_shared_text(bytes, text).ok();
+        // Parsed: hash what the thread has not yet, while it finishes the signature checks.
+        delivery.listing_matches();
+        let signed = signed?;
         let signatures = parse_signatures(fields.take("signatures").ok()?).ok()?;
         let checked = delivery.checked_with(keys)?;
         if checked.signed != range || checked.signatures != signatures {
