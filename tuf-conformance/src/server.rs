@@ -327,14 +327,18 @@ fn trickle(stream: &mut TcpStream, shared: &Shared, body: &[u8], bytes_per_secon
     if !write_head(stream, "200 OK", Some(body.len())) {
         return;
     }
-    let pause = Duration::from_secs(1) / bytes_per_second.max(1);
+    // A hundredth of a second's worth at a time (one byte at a time below 100 bytes a
+    // second), then a pause as long as sending it should take.
+    let rate = bytes_per_second.max(1);
+    let chunk = (rate / 100).max(1);
+    let pause = Duration::from_secs(1) * chunk / rate;
     let started = Instant::now();
-    for byte in body {
+    for piece in body.chunks(chunk as usize) {
         if shared.stop.load(Ordering::SeqCst) || started.elapsed() > RESPONSE_LIMIT {
             let _ = stream.shutdown(Shutdown::Both);
             return;
         }
-        if stream.write_all(std::slice::from_ref(byte)).is_err() || stream.flush().is_err() {
+        if stream.write_all(piece).is_err() || stream.flush().is_err() {
             return;
         }
         std::thread::sleep(pause);
