@@ -642,7 +642,8 @@ impl TrustedMetadata {
             role: role.to_owned(),
         };
         // The delegator: root for the top-level targets only, else a trusted targets role
-        // that delegates to `role` (its keys are looked up now; the signatures below).
+        // that delegates to `role` (its keys are looked up here; the caller checks the
+        // signatures).
         let delegating: Option<&Metadata<Targets>> = if role == TARGETS || delegator == ROOT {
             if role != TARGETS || delegator != ROOT {
                 return Err(unknown_delegator());

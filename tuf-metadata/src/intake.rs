@@ -8,6 +8,10 @@
 //! to a thread of its own that hashes them and canonicalises `signed` into the signature
 //! checks as they arrive ([`tuf_crypto::canonical::stream_json_value`]). When the last piece
 //! is in, [`Intake::seal`] gives the [`Delivery`]: the bytes, and the checks nearly done.
+//! Reading it, the caller parses `signed` meanwhile, then hashes whatever the thread has not
+//! hashed yet, then collects the signature checks: on a link faster than the thread (a
+//! loopback) the two share the work; on a slower one the checks keep up with the bytes and
+//! cost nothing after the download.
 //!
 //! Nothing here trusts anything: a delivery is verified like any received bytes, through
 //! [`crate::Received::Delivered`] ([`crate::Metadata::from_received_verified`]). The
@@ -47,7 +51,9 @@ const MAX_PREFIX: usize = 1 << 20;
 /// Received bytes of one role, collected piece by piece, with its checks running beside
 /// ([module documentation](self)).
 ///
-/// The caller bounds how much it feeds (a download's length cap): all of it is held.
+/// The caller bounds how much it feeds (a download's length cap): all of it is held, and
+/// the copies handed to the thread and not yet read by it (at most as much again; their
+/// buffers are reused once read).
 ///
 /// ```
 /// use std::io::Write;
