@@ -286,14 +286,12 @@ impl Intake {
                 self.worker = spawn(job);
             }
         }
-        if self.bytes.len().saturating_sub(self.sent) >= self.piece {
-            self.send();
-        }
+        self.send(false);
     }
 
     /// Ends the intake: every byte has arrived.
     pub fn seal(mut self) -> Delivery {
-        self.send();
+        self.send(true);
         let handle = self.worker.map(|worker| {
             drop(worker.sender);
             worker.handle
@@ -307,25 +305,30 @@ impl Intake {
         }
     }
 
-    /// Hands the thread the bytes it does not have yet.
-    fn send(&mut self) {
+    /// Hands the thread the bytes it does not have yet, in pieces of `piece` bytes; the last,
+    /// shorter piece only when `all` (the intake is sealed).
+    fn send(&mut self, all: bool) {
         let Some(worker) = &mut self.worker else {
             return;
         };
-        let Some(sender) = &worker.sender else {
-            return;
-        };
-        let Some(unsent) = self.bytes.get(self.sent..).filter(|rest| !rest.is_empty()) else {
-            return;
-        };
-        let mut buffer = worker.spare.try_recv().unwrap_or_default();
-        buffer.clear();
-        buffer.extend_from_slice(unsent);
-        if sender.send(buffer).is_err() {
-            // The thread stopped reading (the envelope is not as expected).
-            worker.sender = None;
+        loop {
+            let Some(sender) = &worker.sender else {
+                return;
+            };
+            let unsent = self.bytes.len().saturating_sub(self.sent);
+            if unsent == 0 || (!all && unsent < self.piece) {
+                return;
+            }
+            let end = self.sent + unsent.min(self.piece);
+            let mut buffer = worker.spare.try_recv().unwrap_or_default();
+            buffer.clear();
+            buffer.extend_from_slice(self.bytes.get(self.sent..end).unwrap_or_default());
+            if sender.send(buffer).is_err() {
+                // The thread stopped reading (the envelope is not as expected).
+                worker.sender = None;
+            }
+            self.sent = end;
         }
-        self.sent = self.bytes.len();
     }
 }
 
