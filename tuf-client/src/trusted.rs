@@ -764,11 +764,11 @@ fn check_parse_verify<T: Signed>(
     let parse = || Metadata::<T>::from_received_verified(received, keys);
     let (checked, parsed) = match received.delivery() {
         // Parsed while the delivery's thread finishes, then its checks are collected.
-        Some(_) => {
+        Some(delivery) if delivery.threaded() => {
             let parsed = parse();
             (check(), parsed)
         }
-        None => tuf_metadata::parallel::join(received.bytes().len(), check, parse),
+        _ => tuf_metadata::parallel::join(received.bytes().len(), check, parse),
     };
     checked.map_err(|source| TrustError::LengthOrHash {
         role: role.to_owned(),

@@ -45,6 +45,11 @@ const START_AT: usize = crate::parallel::PARALLEL_MIN_LEN;
 /// Bytes are handed to the thread in pieces of about this size.
 const PIECE: usize = 64 * 1024;
 
+/// At most this many copied pieces wait for the thread: when the bytes arrive faster than it
+/// reads them, the rest waits in the intake, and once it is sealed the thread reads it from
+/// the sealed bytes themselves, not from copies.
+const IN_FLIGHT: usize = 16;
+
 /// The envelope's `signatures` are looked for in this many bytes at most.
 const MAX_PREFIX: usize = 1 << 20;
 
@@ -149,29 +154,44 @@ impl Hashing {
 #[derive(Debug)]
 struct Worker {
     /// `None` once the bytes are all sent, or once the thread has stopped reading.
-    sender: Option<Sender<Vec<u8>>>,
-    /// The buffers of pieces the thread is done with, to be filled again (so that copying
-    /// the bytes for it touches few fresh pages).
+    sender: Option<Sender<Bytes>>,
+    /// The buffers of copied pieces the thread is done with, to be filled again (so that
+    /// copying the bytes for it touches few fresh pages).
     spare: Receiver<Vec<u8>>,
+    /// Copied pieces sent and not yet given back.
+    in_flight: usize,
     handle: JoinHandle<Option<Checked>>,
 }
 
-/// A piece the thread reads; its buffer goes back for reuse when it is dropped.
+/// The bytes of a piece: a copy, while the intake still grows, or a range of the sealed
+/// bytes.
+#[derive(Debug)]
+enum Bytes {
+    Copied(Vec<u8>),
+    Sealed(Arc<Vec<u8>>, Range<usize>),
+}
+
+/// A piece the thread reads; a copy's buffer goes back for reuse when it is dropped.
 struct Piece {
-    bytes: Vec<u8>,
+    bytes: Bytes,
     back: Sender<Vec<u8>>,
 }
 
 impl AsRef<[u8]> for Piece {
     fn as_ref(&self) -> &[u8] {
-        &self.bytes
+        match &self.bytes {
+            Bytes::Copied(bytes) => bytes,
+            Bytes::Sealed(bytes, range) => bytes.get(range.clone()).unwrap_or_default(),
+        }
     }
 }
 
 impl Drop for Piece {
     fn drop(&mut self) {
-        // Gone if the intake is sealed already.
-        drop(self.back.send(std::mem::take(&mut self.bytes)));
+        if let Bytes::Copied(buffer) = &mut self.bytes {
+            // Gone if the intake is sealed already.
+            drop(self.back.send(std::mem::take(buffer)));
+        }
     }
 }
 
@@ -286,18 +306,32 @@ impl Intake {
                 self.worker = spawn(job);
             }
         }
-        self.send(false);
+        self.send();
     }
 
     /// Ends the intake: every byte has arrived.
     pub fn seal(mut self) -> Delivery {
-        self.send(true);
-        let handle = self.worker.map(|worker| {
-            drop(worker.sender);
+        let bytes = Arc::new(std::mem::take(&mut self.bytes));
+        let handle = self.worker.take().map(|mut worker| {
+            // The rest, read from the sealed bytes.
+            if let Some(sender) = worker.sender.take() {
+                let mut at = self.sent;
+                while at < bytes.len() {
+                    let end = at.saturating_add(self.piece).min(bytes.len());
+                    if sender
+                        .send(Bytes::Sealed(Arc::clone(&bytes), at..end))
+                        .is_err()
+                    {
+                        break;
+                    }
+                    at = end;
+                }
+            }
             worker.handle
         });
         Delivery {
-            bytes: Arc::new(self.bytes),
+            bytes,
+            threaded: handle.is_some(),
             handle: Mutex::new(handle),
             checked: OnceLock::new(),
             hashing: self.hashing,
@@ -305,28 +339,34 @@ impl Intake {
         }
     }
 
-    /// Hands the thread the bytes it does not have yet, in pieces of `piece` bytes; the last,
-    /// shorter piece only when `all` (the intake is sealed).
-    fn send(&mut self, all: bool) {
+    /// Hands the thread copies of the bytes it does not have yet, in pieces of `piece` bytes,
+    /// while fewer than [`IN_FLIGHT`] of them wait for it.
+    fn send(&mut self) {
         let Some(worker) = &mut self.worker else {
             return;
         };
+        let mut spare = None;
+        while let Ok(buffer) = worker.spare.try_recv() {
+            worker.in_flight = worker.in_flight.saturating_sub(1);
+            spare = Some(buffer);
+        }
         loop {
             let Some(sender) = &worker.sender else {
                 return;
             };
             let unsent = self.bytes.len().saturating_sub(self.sent);
-            if unsent == 0 || (!all && unsent < self.piece) {
+            if unsent < self.piece || worker.in_flight >= IN_FLIGHT {
                 return;
             }
-            let end = self.sent + unsent.min(self.piece);
-            let mut buffer = worker.spare.try_recv().unwrap_or_default();
+            let end = self.sent + self.piece;
+            let mut buffer = spare.take().unwrap_or_default();
             buffer.clear();
             buffer.extend_from_slice(self.bytes.get(self.sent..end).unwrap_or_default());
-            if sender.send(buffer).is_err() {
+            if sender.send(Bytes::Copied(buffer)).is_err() {
                 // The thread stopped reading (the envelope is not as expected).
                 worker.sender = None;
             }
+            worker.in_flight += 1;
             self.sent = end;
         }
     }
@@ -360,6 +400,7 @@ fn spawn(job: Job) -> Option<Worker> {
     Some(Worker {
         sender: Some(sender),
         spare,
+        in_flight: 0,
         handle,
     })
 }
@@ -368,6 +409,8 @@ fn spawn(job: Job) -> Option<Worker> {
 #[derive(Debug)]
 pub struct Delivery {
     bytes: Arc<Vec<u8>>,
+    /// Whether a thread checked the bytes (else they are verified as shared bytes).
+    threaded: bool,
     /// The thread, until it is waited for.
     handle: Mutex<Option<JoinHandle<Option<Checked>>>>,
     checked: OnceLock<Option<Checked>>,
@@ -417,6 +460,12 @@ impl Delivery {
         })
     }
 
+    /// Whether a thread checked the bytes as they arrived (a role too small for one is
+    /// verified as shared bytes are).
+    pub fn threaded(&self) -> bool {
+        self.threaded
+    }
+
     /// The thread's signature checks, if it made them with keys that check exactly as `keys`
     /// do. Waits for the thread.
     pub(crate) fn checked_with(&self, keys: RoleKeys<'_>) -> Option<&Checked> {
@@ -444,7 +493,7 @@ fn check_pieces(pieces: impl Iterator<Item = Piece>, job: Job) -> Option<Checked
     let hashing = job.hashing.as_ref();
     let pieces = pieces.inspect(|piece| {
         if let Some(Ok(mut hashing)) = hashing.map(|h| h.lock()) {
-            hashing.feed(&piece.bytes);
+            hashing.feed(piece.as_ref());
         }
     });
     let mut text = Pieces::new(pieces);

@@ -299,6 +299,9 @@ impl<T: Signed> Metadata<T> {
         delivery: &Delivery,
         keys: RoleKeys<'_>,
     ) -> Option<(Self, VerificationResult)> {
+        if !delivery.threaded() {
+            return None;
+        }
         let bytes = delivery.bytes();
         let (mut fields, range) = signed_last_range(bytes)?;
         let text = std::str::from_utf8(bytes.get(range.clone())?).ok()?;
