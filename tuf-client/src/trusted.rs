@@ -68,6 +68,17 @@
 //! delegator (or use [`TrustedMetadata::delegated_by`]). When a targets role is loaded again,
 //! the roles that were verified through it are forgotten (they must be verified again).
 //!
+//! # Receiving large roles
+//!
+//! A caller that downloads the snapshot or a targets role can have it checked while it
+//! arrives: [`TrustedMetadata::snapshot_intake`] and [`TrustedMetadata::targets_intake`] give
+//! an [`Intake`] holding the listing and keys the role will be verified against; the caller
+//! feeds it the bytes (it is a [`std::io::Write`]) and passes the sealed [`Delivery`] to
+//! `update_snapshot` or `update_delegated_targets` as it would any bytes. The update checks
+//! everything as usual and uses what the intake's thread computed only for the same listing
+//! and keys, so an intake begun before the trusted state changed is merely slower, never
+//! wrong. No I/O is involved here either: the caller still does the fetching.
+//!
 //! # Example
 //!
 //! See [`TrustedMetadata`].
@@ -76,7 +87,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 /// The bytes `update_snapshot`, `update_targets` and `update_delegated_targets` take: borrowed,
-/// or shared so that the trusted role keeps them and indexes its large map in them (see
+/// shared so that the trusted role keeps them and indexes its large map in them, or
+/// delivered by an intake ([`TrustedMetadata::snapshot_intake`],
+/// [`TrustedMetadata::targets_intake`]) that checked them while they arrived (see
 /// [`tuf_metadata::Received`]).
 pub use tuf_metadata::Received;
 /// What [`TrustedMetadata::snapshot_intake`] and [`TrustedMetadata::targets_intake`] give: a

@@ -298,7 +298,7 @@ impl Updater {
 
     /// Fetches `url` (at most `max_length` bytes) into `intake`, whose checks run while the
     /// bytes arrive.
-    fn fetch_into(
+    fn fetch_checked(
         &self,
         url: &str,
         max_length: u64,
@@ -429,7 +429,7 @@ impl Updater {
         let url = self.metadata_url("snapshot", version);
         // Checked while it arrives (5.5.2, 5.5.3), then verified.
         let intake = self.trusted.snapshot_intake()?;
-        let delivery = self.fetch_into(&url, max_length, intake)?;
+        let delivery = self.fetch_checked(&url, max_length, intake)?;
         self.verify_and_stage("snapshot", Arc::clone(delivery.bytes()), |trusted, _| {
             trusted.update_snapshot(&delivery, false).map(|_| ())
         })?;
@@ -469,7 +469,7 @@ impl Updater {
             let url = self.metadata_url(role, version);
             // Checked while it arrives (5.6.2, 5.6.3), then verified.
             let intake = self.trusted.targets_intake(role, delegator)?;
-            let delivery = self.fetch_into(&url, max_length, intake)?;
+            let delivery = self.fetch_checked(&url, max_length, intake)?;
             self.verify_and_stage(role, Arc::clone(delivery.bytes()), |trusted, _| {
                 trusted
                     .update_delegated_targets(&delivery, role, delegator)
