@@ -281,31 +281,30 @@ fn fresh_dir(repo: &Repo) -> TempDir {
     dir
 }
 
-/// An updater of the client directory `dir`, fetching from `repo` in memory.
-fn updater(repo: &Repo, dir: &Path) -> Updater {
+/// An updater of the client directory `dir`, fetching from `repo` in memory, at once or
+/// (with `bytes_per_second`) at the pace of a link ([`PacedFetcher`]).
+fn updater_paced(repo: &Repo, dir: &Path, bytes_per_second: Option<u64>) -> Updater {
+    let inner = MemFetcher {
+        files: Arc::clone(&repo.files),
+    };
+    let fetcher: Box<dyn Fetcher> = match bytes_per_second {
+        None => Box::new(inner),
+        Some(bytes_per_second) => Box::new(PacedFetcher {
+            inner,
+            bytes_per_second,
+        }),
+    };
     Updater::builder(dir.join("metadata"), &format!("{BASE_URL}metadata/"))
         .target_dir(dir.join("targets"))
         .target_base_url(&format!("{BASE_URL}targets/"))
-        .fetcher(Box::new(MemFetcher {
-            files: Arc::clone(&repo.files),
-        }))
+        .fetcher(fetcher)
         .build()
         .expect("updater")
 }
 
-/// [`updater`] over a link of `bytes_per_second` ([`PacedFetcher`]).
-fn paced_updater(repo: &Repo, dir: &Path, bytes_per_second: u64) -> Updater {
-    Updater::builder(dir.join("metadata"), &format!("{BASE_URL}metadata/"))
-        .target_dir(dir.join("targets"))
-        .target_base_url(&format!("{BASE_URL}targets/"))
-        .fetcher(Box::new(PacedFetcher {
-            inner: MemFetcher {
-                files: Arc::clone(&repo.files),
-            },
-            bytes_per_second,
-        }))
-        .build()
-        .expect("updater")
+/// An updater of the client directory `dir`, fetching from `repo` in memory.
+fn updater(repo: &Repo, dir: &Path) -> Updater {
+    updater_paced(repo, dir, None)
 }
 
 fn refreshed(repo: &Repo, dir: &Path) -> Updater {
@@ -342,9 +341,15 @@ fn trusted(c: &mut Criterion) {
     group.finish();
 }
 
-fn updater_refresh(c: &mut Criterion) {
-    let workloads = [&FLAT_1K, &FLAT_100K, &BINS_100K];
-    let mut group = c.benchmark_group("updater/refresh_cold");
+/// The group `name`: a cold refresh of each workload, fetched at once or at the pace of a
+/// link of `bytes_per_second`.
+fn cold_refresh(
+    c: &mut Criterion,
+    name: &str,
+    workloads: &[&Workload],
+    bytes_per_second: Option<u64>,
+) {
+    let mut group = c.benchmark_group(name);
     configure(&mut group);
     for workload in workloads {
         group.bench_function(workload.name, |b| {
@@ -352,27 +357,7 @@ fn updater_refresh(c: &mut Criterion) {
             b.iter_batched(
                 || fresh_dir(repo),
                 |dir| {
-                    let updater = refreshed(repo, dir.path());
-                    (dir, updater)
-                },
-                BatchSize::PerIteration,
-            )
-        });
-    }
-    group.finish();
-
-    // Over a 1 Gbit/s link: the transfer alone of the 100k-target role takes 141 ms; the
-    // large roles are hashed and signature-checked while they arrive (`Intake`), so what
-    // the refresh adds to the transfer is what is left after the last byte.
-    let mut group = c.benchmark_group("updater/refresh_cold_1gbit");
-    configure(&mut group);
-    for workload in [&FLAT_100K, &BINS_100K] {
-        group.bench_function(workload.name, |b| {
-            let repo = workload.repo();
-            b.iter_batched(
-                || fresh_dir(repo),
-                |dir| {
-                    let mut updater = paced_updater(repo, dir.path(), 125_000_000);
+                    let mut updater = updater_paced(repo, dir.path(), bytes_per_second);
                     updater.refresh().expect("refresh");
                     (dir, updater)
                 },
@@ -381,6 +366,21 @@ fn updater_refresh(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+fn updater_refresh(c: &mut Criterion) {
+    let workloads = [&FLAT_1K, &FLAT_100K, &BINS_100K];
+    cold_refresh(c, "updater/refresh_cold", &workloads, None);
+
+    // Over a 1 Gbit/s link: the transfer alone of the 100k-target role takes 141 ms; the
+    // large roles are hashed and signature-checked while they arrive (`Intake`), so what
+    // the refresh adds to the transfer is what is left after the last byte.
+    cold_refresh(
+        c,
+        "updater/refresh_cold_1gbit",
+        &[&FLAT_100K, &BINS_100K],
+        Some(125_000_000),
+    );
 
     let mut group = c.benchmark_group("updater/refresh_warm");
     configure(&mut group);
