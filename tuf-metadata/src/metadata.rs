@@ -303,8 +303,7 @@ impl<T: Signed> Metadata<T> {
             return None;
         }
         let bytes = delivery.bytes();
-        let (mut fields, range) = signed_last_range(bytes)?;
-        let text = std::str::from_utf8(bytes.get(range.clone())?).ok()?;
+        let (mut fields, range, text) = signed_last_range(bytes)?;
         let signed = T::from_shared_text(bytes, text).ok();
         // Parsed: hash what the thread has not yet, while it finishes the signature checks.
         delivery.listing_matches();
@@ -560,13 +559,11 @@ impl<D: Signed + Delegator> Metadata<D> {
 /// canonical form both refuse trailing characters) accepted the text as exactly one value,
 /// so the document was exactly this two-member object.
 fn signed_last(bytes: &[u8]) -> Option<(Fields, &str)> {
-    let (fields, range) = signed_last_range(bytes)?;
-    let text = std::str::from_utf8(bytes.get(range)?).ok()?;
-    Some((fields, text))
+    signed_last_range(bytes).map(|(fields, _, text)| (fields, text))
 }
 
-/// [`signed_last`], with where `signed` is in `bytes` (not checked to be UTF-8).
-fn signed_last_range(bytes: &[u8]) -> Option<(Fields, std::ops::Range<usize>)> {
+/// [`signed_last`], with where `signed` is in `bytes`.
+fn signed_last_range(bytes: &[u8]) -> Option<(Fields, std::ops::Range<usize>, &str)> {
     const SIGNATURES: &[u8] = b"\"signatures\"";
     const SIGNED: &[u8] = b"\"signed\"";
     let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
@@ -602,10 +599,11 @@ fn signed_last_range(bytes: &[u8]) -> Option<(Fields, std::ops::Range<usize>)> {
             .iter()
             .rposition(|b| !is_space(b))?
         + 1;
+    let text = std::str::from_utf8(bytes.get(start..end)?).ok()?;
     let mut rest = Map::new();
     rest.insert("signatures".to_owned(), signatures);
     let fields = Fields::new(Value::Object(rest), String::new()).ok()?;
-    Some((fields, start..end))
+    Some((fields, start..end, text))
 }
 
 /// The envelope's members other than `signed` as fields, and the raw text of `signed`, so
