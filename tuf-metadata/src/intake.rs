@@ -4,14 +4,16 @@
 //! hashes its listing gives, then the signatures over the canonical form of `signed`. For a
 //! role of many megabytes both passes take longer than the download itself, and neither
 //! needs the whole file: an [`Intake`] collects the bytes as they come ([`Intake::feed`], or
-//! [`std::io::Write`]) and, once the role is large enough to be worth it, hands copies of them
-//! to a thread of its own that hashes them and canonicalises `signed` into the signature
-//! checks as they arrive ([`tuf_crypto::canonical::stream_json_value`]). When the last piece
-//! is in, [`Intake::seal`] gives the [`Delivery`]: the bytes, and the checks nearly done.
-//! Reading it, the caller parses `signed` meanwhile, then hashes whatever the thread has not
-//! hashed yet, then collects the signature checks: on a link faster than the thread (a
-//! loopback) the two share the work; on a slower one the checks keep up with the bytes and
-//! cost nothing after the download.
+//! [`std::io::Write`]) and, once the role is large enough to be worth it, hashes them for the
+//! listing as they are fed (on the caller's thread, while they are fresh in its cache) and
+//! hands copies of them to a thread of its own that canonicalises `signed` into the
+//! signature checks as they arrive ([`tuf_crypto::canonical::stream_json_value`]). When the
+//! last piece is in, [`Intake::seal`] gives the [`Delivery`]: the bytes, the listing checked,
+//! and the signature checks nearly done. Reading it, the caller parses `signed` while the
+//! thread finishes, then collects the signature checks. The two chains of work (hash, then
+//! parse; canonical form, then signature digest) take about as long, so on a link faster
+//! than the thread (a loopback) neither waits long for the other; on a slower one the checks
+//! keep up with the bytes and cost nothing after the download.
 //!
 //! Nothing here trusts anything: a delivery is verified like any received bytes, through
 //! [`crate::Received::Delivered`] ([`crate::Metadata::from_received_verified`]). The
@@ -94,8 +96,8 @@ pub struct Intake {
     bytes: Vec<u8>,
     /// What the thread checks against, until it starts.
     job: Option<Job>,
-    /// The listing's check (shared with the thread).
-    hashing: Option<SharedHashing>,
+    /// The listing's check, fed the bytes once the thread has started.
+    hashing: Option<Hashing>,
     worker: Option<Worker>,
     /// How many of `bytes` the thread was handed.
     sent: usize,
@@ -108,46 +110,36 @@ pub struct Intake {
 #[derive(Debug)]
 struct Job {
     keys: OwnedKeys,
-    hashing: Option<SharedHashing>,
 }
 
-/// The check of the listing's length and hashes, fed the bytes in order by whichever thread
-/// is free: the intake's thread as it reads them, then the caller, who takes it over for the
-/// rest once it has parsed `signed` (so that, when the thread lags, the two share the work).
+/// The check of the listing's length and hashes, fed every byte in order as it arrives.
 #[derive(Debug)]
 struct Hashing {
     listing: MetaFile,
-    /// `None` once taken over, or if a listed algorithm cannot be computed.
+    /// `None` if a listed algorithm cannot be computed (the caller's own check of the bytes
+    /// then names the error).
     verifier: Option<StreamVerifier>,
-    /// How many of the bytes, from the first, the verifier has been fed.
-    fed: usize,
-    /// Set once the caller has taken the verifier over: the thread feeds it no more.
-    taken: bool,
 }
 
-type SharedHashing = Arc<Mutex<Hashing>>;
-
 impl Hashing {
-    fn shared(listing: &MetaFile) -> SharedHashing {
+    fn new(listing: &MetaFile) -> Self {
         let none = Hashes::new();
         let hashes = listing.hashes.as_ref().unwrap_or(&none);
-        Arc::new(Mutex::new(Hashing {
+        Hashing {
             listing: listing.clone(),
             verifier: StreamVerifier::new(listing.length, hashes).ok(),
-            fed: 0,
-            taken: false,
-        }))
+        }
     }
 
-    /// Feeds the bytes that follow those fed so far, unless the caller has taken over.
     fn feed(&mut self, bytes: &[u8]) {
-        if self.taken {
-            return;
-        }
         if let Some(verifier) = &mut self.verifier {
             verifier.update(bytes);
         }
-        self.fed += bytes.len();
+    }
+
+    /// The listing, if the bytes fed match it.
+    fn matched(self) -> Option<MetaFile> {
+        self.verifier?.finish().is_ok().then_some(self.listing)
     }
 }
 
@@ -253,14 +245,12 @@ impl Intake {
     /// for it) and, if given, whose `listing` gives its length and hashes (the snapshot's or
     /// timestamp's entry for it).
     pub fn new(keys: RoleKeys<'_>, listing: Option<&MetaFile>) -> Self {
-        let hashing = listing.map(Hashing::shared);
         Intake {
             bytes: Vec::new(),
             job: Some(Job {
                 keys: OwnedKeys::new(keys),
-                hashing: hashing.clone(),
             }),
-            hashing,
+            hashing: listing.map(Hashing::new),
             worker: None,
             sent: 0,
             start_at: START_AT,
@@ -298,12 +288,24 @@ impl Intake {
     /// Takes the next piece of the role's bytes.
     pub fn feed(&mut self, piece: &[u8]) {
         self.bytes.extend_from_slice(piece);
-        if self.worker.is_none() {
+        if self.worker.is_some() {
+            if let Some(hashing) = &mut self.hashing {
+                hashing.feed(piece);
+            }
+        } else {
             if self.bytes.len() < self.start_at {
                 return;
             }
-            if let Some(job) = self.job.take() {
-                self.worker = spawn(job);
+            let Some(job) = self.job.take() else {
+                return;
+            };
+            self.worker = spawn(job);
+            if self.worker.is_none() {
+                return;
+            }
+            // The bytes so far at once, then each piece as it comes.
+            if let Some(hashing) = &mut self.hashing {
+                hashing.feed(&self.bytes);
             }
         }
         self.send();
@@ -329,13 +331,17 @@ impl Intake {
             }
             worker.handle
         });
+        let threaded = handle.is_some();
         Delivery {
             bytes,
-            threaded: handle.is_some(),
+            threaded,
             handle: Mutex::new(handle),
             checked: OnceLock::new(),
-            hashing: self.hashing,
-            listed: OnceLock::new(),
+            matched: self
+                .hashing
+                .take()
+                .filter(|_| threaded)
+                .and_then(Hashing::matched),
         }
     }
 
@@ -414,9 +420,9 @@ pub struct Delivery {
     /// The thread, until it is waited for.
     handle: Mutex<Option<JoinHandle<Option<Checked>>>>,
     checked: OnceLock<Option<Checked>>,
-    /// The listing's check, and once finished, whether the bytes matched it.
-    hashing: Option<SharedHashing>,
-    listed: OnceLock<bool>,
+    /// The listing the intake was given, if the bytes were hashed as they arrived and match
+    /// it.
+    matched: Option<MetaFile>,
 }
 
 impl Delivery {
@@ -427,37 +433,11 @@ impl Delivery {
 
     /// The listing's length and hashes against the bytes, when the intake was given
     /// `listing`: `Some(Ok(()))` if they match. `None` if it was given another (or none), or
-    /// if they do not match: check the bytes directly
-    /// ([`MetaFile::verify_length_and_hashes`]), which gives the exact error. Hashes what the
-    /// thread has not yet.
+    /// if they do not match, or if the role was too small to be hashed as it arrived: check
+    /// the bytes directly ([`MetaFile::verify_length_and_hashes`]), which gives the exact
+    /// error.
     pub fn listing_checked(&self, listing: &MetaFile) -> Option<Result<(), Error>> {
-        let hashing = self.hashing.as_ref()?;
-        let same = hashing
-            .lock()
-            .is_ok_and(|hashing| &hashing.listing == listing);
-        (same && self.listing_matches()).then_some(Ok(()))
-    }
-
-    /// Takes the listing's check over from the thread and feeds it the bytes the thread has
-    /// not; whether they match (`false` without a listing).
-    pub(crate) fn listing_matches(&self) -> bool {
-        *self.listed.get_or_init(|| {
-            let Some(hashing) = &self.hashing else {
-                return false;
-            };
-            let (verifier, fed) = match hashing.lock() {
-                Ok(mut hashing) => {
-                    hashing.taken = true;
-                    (hashing.verifier.take(), hashing.fed)
-                }
-                Err(_) => return false,
-            };
-            let Some(mut verifier) = verifier else {
-                return false;
-            };
-            verifier.update(self.bytes.get(fed..).unwrap_or_default());
-            verifier.finish().is_ok()
-        })
+        (self.matched.as_ref() == Some(listing)).then_some(Ok(()))
     }
 
     /// Whether a thread checked the bytes as they arrived (a role too small for one is
@@ -486,16 +466,10 @@ impl Delivery {
 }
 
 /// The thread: reads the envelope's `signatures`, then streams the canonical form of
-/// `signed` into the signature checks, and hashes every piece for the listing. `None` when
+/// `signed` into the signature checks. `None` when
 /// the envelope is not `{"signatures": [...], "signed": ...}` with nothing after, when
 /// `signed` has no canonical form, or when it must be canonicalised whole.
 fn check_pieces(pieces: impl Iterator<Item = Piece>, job: Job) -> Option<Checked> {
-    let hashing = job.hashing.as_ref();
-    let pieces = pieces.inspect(|piece| {
-        if let Some(Ok(mut hashing)) = hashing.map(|h| h.lock()) {
-            hashing.feed(piece.as_ref());
-        }
-    });
     let mut text = Pieces::new(pieces);
     let signatures = read_signatures(&mut text)?;
     expect(&mut text, b",")?;
@@ -650,14 +624,18 @@ mod tests {
     #[test]
     fn small_roles_and_other_envelopes_are_left_to_the_whole_bytes() {
         let keys = [PrivateKey::generate(Scheme::Ed25519).unwrap()];
-        // Small: no thread.
+        // Small: no thread, and the listing is left to the caller too.
         let (root, bytes) = role(10, &keys);
-        let delivery = deliver(&bytes, root.role_keys("targets").unwrap(), None);
+        let listing = MetaFile::from_data(1, &bytes, &["sha256"]).unwrap();
+        let delivery = deliver(&bytes, root.role_keys("targets").unwrap(), Some(&listing));
+        assert!(!delivery.threaded());
         assert!(
             delivery
                 .checked_with(root.role_keys("targets").unwrap())
                 .is_none()
         );
+        assert_eq!(delivery.listing_checked(&listing), None);
+        assert_eq!(listing.verify_length_and_hashes(delivery.bytes()), Ok(()));
         // `signed` first: no check beside, the same result.
         let (root, bytes) = role(5000, &keys);
         let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();

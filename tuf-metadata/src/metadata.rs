@@ -304,10 +304,7 @@ impl<T: Signed> Metadata<T> {
         }
         let bytes = delivery.bytes();
         let (mut fields, range, text) = signed_last_range(bytes)?;
-        let signed = T::from_shared_text(bytes, text).ok();
-        // Parsed: hash what the thread has not yet, while it finishes the signature checks.
-        delivery.listing_matches();
-        let signed = signed?;
+        let signed = T::from_shared_text(bytes, text).ok()?;
         let signatures = parse_signatures(fields.take("signatures").ok()?).ok()?;
         let checked = delivery.checked_with(keys)?;
         if checked.signed != range || checked.signatures != signatures {
