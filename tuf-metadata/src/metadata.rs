@@ -675,7 +675,7 @@ pub(crate) fn parse_json(text: &str) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Keys, RoleKeys, TargetFile, Targets};
+    use crate::{Keys, MetaFile, RoleKeys, TargetFile, Targets};
 
     /// What the general reader of the envelope gives, as text to compare.
     fn general(bytes: &[u8]) -> String {
@@ -723,16 +723,33 @@ mod tests {
             role_keys,
         );
         assert_eq!(format!("{shared:?}"), format!("{expected:?}"), "{shown}");
-        // Delivered in pieces, checked beside while they arrive: the same again.
+        // Delivered in pieces, checked beside while they arrive: the same again. The listing
+        // hashed as the pieces are fed vouches for exactly these bytes, and for no other
+        // listing (here one a byte longer).
+        let listing = MetaFile::from_data(1, bytes, &["sha256", "sha512"]).unwrap();
+        let mut longer = listing.clone();
+        longer.length = Some(bytes.len() as u64 + 1);
         for (start_at, piece, feed) in [(0, 1, 7), (0, 64, 1000), (100, 5, 3)] {
-            let mut intake = crate::intake::Intake::new(role_keys, None).tuned(start_at, piece);
-            for part in bytes.chunks(feed) {
-                intake.feed(part);
+            for given in [None, Some(&listing), Some(&longer)] {
+                let mut intake =
+                    crate::intake::Intake::new(role_keys, given).tuned(start_at, piece);
+                for part in bytes.chunks(feed) {
+                    intake.feed(part);
+                }
+                let delivery = intake.seal();
+                let vouched = given == Some(&listing) && delivery.threaded();
+                assert_eq!(
+                    delivery.listing_checked(&listing),
+                    vouched.then_some(Ok(())),
+                    "{shown}"
+                );
+                assert_eq!(delivery.listing_checked(&longer), None, "{shown}");
+                let delivered = Metadata::<Targets>::from_received_verified(
+                    Received::from(&delivery),
+                    role_keys,
+                );
+                assert_eq!(format!("{delivered:?}"), format!("{expected:?}"), "{shown}");
             }
-            let delivery = intake.seal();
-            let delivered =
-                Metadata::<Targets>::from_received_verified(Received::from(&delivery), role_keys);
-            assert_eq!(format!("{delivered:?}"), format!("{expected:?}"), "{shown}");
         }
     }
 
