@@ -1,6 +1,7 @@
-//! `cargo xtask ci`: everything CI checks, in the order that fails fastest (formatting,
-//! clippy, cargo-deny, the end-to-end demo), with the test run last so that the output ends
-//! with cargo's test summary lines.
+//! `cargo xtask ci`: everything CI checks, in the order that fails fastest (formatting and
+//! clippy, of the workspace and of the fuzz targets' own workspace; cargo-deny; the
+//! end-to-end demo), with the test run last so that the output ends with cargo's test
+//! summary lines.
 //!
 //! Before the tests, every fuzz target runs briefly ([`crate::fuzz::CI_SECONDS`] each, from
 //! its seeds and the corpus of earlier runs), so a crash on a known input fails CI.
@@ -26,6 +27,24 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         cargo(&[
             "clippy",
             "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    // The fuzz targets are a workspace of their own (excluded from the one above).
+    step(
+        "formatting (fuzz/Cargo.toml)",
+        cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]),
+    )?;
+    step(
+        "clippy (fuzz/Cargo.toml)",
+        cargo(&[
+            "clippy",
+            "--manifest-path",
+            "fuzz/Cargo.toml",
             "--all-targets",
             "--locked",
             "--",
