@@ -21,37 +21,27 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     if let Some(extra) = args.first() {
         bail!("`cargo xtask ci` takes no arguments, got `{extra}`");
     }
-    step("formatting", cargo(&["fmt", "--all", "--", "--check"]))?;
-    step(
-        "clippy",
-        cargo(&[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-    )?;
-    // The fuzz targets are a workspace of their own (excluded from the one above).
-    step(
-        "formatting (fuzz/Cargo.toml)",
-        cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]),
-    )?;
-    step(
-        "clippy (fuzz/Cargo.toml)",
-        cargo(&[
-            "clippy",
-            "--manifest-path",
-            "fuzz/Cargo.toml",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-    )?;
+    // The workspace, and the fuzz targets' workspace of their own (excluded from it).
+    for manifest in ["Cargo.toml", "fuzz/Cargo.toml"] {
+        step(
+            &format!("formatting ({manifest})"),
+            cargo(&["fmt", "--all", "--manifest-path", manifest, "--", "--check"]),
+        )?;
+        step(
+            &format!("clippy ({manifest})"),
+            cargo(&[
+                "clippy",
+                "--manifest-path",
+                manifest,
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )?;
+    }
     ensure_cargo_deny()?;
     // The advisory database cannot be fetched on these machines: advisories are not checked.
     // The workspace, and the two workspaces of its own that it excludes (fuzz targets, the
