@@ -96,8 +96,8 @@ const MAX_PREFIX: usize = 1 << 20;
 #[derive(Debug)]
 pub struct Intake {
     bytes: Vec<u8>,
-    /// What the thread checks against, until it starts.
-    job: Option<Job>,
+    /// The keys the thread checks the signatures with, until it starts.
+    keys: Option<OwnedKeys>,
     /// The listing's check, fed the bytes once the thread has started.
     hashing: Option<Hashing>,
     worker: Option<Worker>,
@@ -106,12 +106,6 @@ pub struct Intake {
     /// [`START_AT`] and [`PIECE`] (smaller in tests).
     start_at: usize,
     piece: usize,
-}
-
-/// What the thread checks the bytes against.
-#[derive(Debug)]
-struct Job {
-    keys: OwnedKeys,
 }
 
 /// The check of the listing's length and hashes, fed every byte in order as it arrives.
@@ -249,9 +243,7 @@ impl Intake {
     pub fn new(keys: RoleKeys<'_>, listing: Option<&MetaFile>) -> Self {
         Intake {
             bytes: Vec::new(),
-            job: Some(Job {
-                keys: OwnedKeys::new(keys),
-            }),
+            keys: Some(OwnedKeys::new(keys)),
             hashing: listing.map(Hashing::new),
             worker: None,
             sent: 0,
@@ -298,10 +290,10 @@ impl Intake {
             if self.bytes.len() < self.start_at {
                 return;
             }
-            let Some(job) = self.job.take() else {
+            let Some(keys) = self.keys.take() else {
                 return;
             };
-            self.worker = spawn(job);
+            self.worker = spawn(keys);
             if self.worker.is_none() {
                 return;
             }
@@ -392,7 +384,7 @@ impl Write for Intake {
 }
 
 /// Starts the thread; `None` if no thread can be had (everything is then checked after).
-fn spawn(job: Job) -> Option<Worker> {
+fn spawn(keys: OwnedKeys) -> Option<Worker> {
     let (sender, receiver) = mpsc::channel();
     let (back, spare) = mpsc::channel();
     let handle = std::thread::Builder::new()
@@ -402,7 +394,7 @@ fn spawn(job: Job) -> Option<Worker> {
                 bytes,
                 back: back.clone(),
             });
-            check_pieces(pieces, job)
+            check_pieces(pieces, keys)
         })
         .ok()?;
     Some(Worker {
@@ -471,7 +463,7 @@ impl Delivery {
 /// `signed` into the signature checks. `None` when
 /// the envelope is not `{"signatures": [...], "signed": ...}` with nothing after, when
 /// `signed` has no canonical form, or when it must be canonicalised whole.
-fn check_pieces(pieces: impl Iterator<Item = Piece>, job: Job) -> Option<Checked> {
+fn check_pieces(pieces: impl Iterator<Item = Piece>, owned: OwnedKeys) -> Option<Checked> {
     let mut text = Pieces::new(pieces);
     let signatures = read_signatures(&mut text)?;
     expect(&mut text, b",")?;
@@ -479,7 +471,7 @@ fn check_pieces(pieces: impl Iterator<Item = Piece>, job: Job) -> Option<Checked
     expect(&mut text, b":")?;
     text.skip_whitespace();
     let start = text.offset();
-    let keys = job.keys.borrowed();
+    let keys = owned.borrowed();
     let mut stream = keys.stream(&signatures);
     let streamed = canonical::stream_json_value(&mut text, &mut |piece| stream.update(piece));
     if streamed != Ok(StreamedValue::Streamed) {
@@ -494,7 +486,7 @@ fn check_pieces(pieces: impl Iterator<Item = Piece>, job: Job) -> Option<Checked
     drop(text);
     let result = stream.finish();
     Some(Checked {
-        keys: job.keys,
+        keys: owned,
         signed,
         signatures,
         result,
